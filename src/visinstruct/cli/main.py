@@ -1,0 +1,258 @@
+"""The ``visinstruct`` command: one verb per stage, plus ``run``, ``status`` and ``init``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from visinstruct.cli.progress import RichProgress
+from visinstruct.cli.seeds import seeds_group
+from visinstruct.config import CONFIG_FILENAME, CONFIG_TEMPLATE, ModelSpec, ProjectConfig
+from visinstruct.config import load_config as _load_config
+from visinstruct.errors import FatalModelError, VisinstructError
+from visinstruct.executors import StageSummary
+from visinstruct.project import Project
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+err = Console(stderr=True)
+
+
+def _resume_hint() -> str:
+    return "visinstruct " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn our errors into one clear line and an exit code; Ctrl-C into a resume hint."""
+    try:
+        yield
+    except FatalModelError as exc:
+        err.print(f"[red bold]stopped:[/] {exc}", highlight=False)
+        err.print(f"Finished units are saved. Fix the above, then resume with: {_resume_hint()}")
+        sys.exit(3)
+    except VisinstructError as exc:
+        err.print(f"[red bold]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("\n[yellow]interrupted[/]: finished units are saved.")
+        err.print(f"Resume with: {_resume_hint()}")
+        sys.exit(130)
+
+
+def _project_options(fn: F) -> F:
+    fn = click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Project config file (default: PROJECT/{CONFIG_FILENAME}).",
+    )(fn)  # fmt: skip
+    fn = click.option(
+        "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True, help="Project folder.",
+    )(fn)  # fmt: skip
+    return fn
+
+
+def _open(project: Path, config_file: Path | None) -> Project:
+    if config_file is not None:
+        return Project.from_config_file(config_file)
+    return Project.open(project)
+
+
+def _summary(summary: StageSummary) -> None:
+    err.print(
+        f"{summary.stage}: {summary.done} done, {summary.failed} failed this run "
+        f"({summary.done_before} already done of {summary.total})",
+        highlight=False,
+    )
+
+
+def _run_model_stage(project: Project, stage: str, retry_failed: bool) -> StageSummary:
+    bars = RichProgress(err)
+    try:
+        if stage == "caption":
+            summary = project.caption(bars, retry_failed=retry_failed)
+        else:
+            summary = project.generate(bars, retry_failed=retry_failed)
+    finally:
+        bars.close()
+    _summary(summary)
+    return summary
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="visinstruct")
+def main() -> None:
+    """Turn image collections into visual instruction-tuning data."""
+
+
+main.add_command(seeds_group)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a project folder with a commented visinstruct.yaml."""
+    with _user_errors():
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / CONFIG_FILENAME
+        if target.exists():
+            raise click.ClickException(f"{target} already exists; edit it or pick another folder")
+        target.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        _load_config(target)  # the template must always load
+        click.echo(f"Created {target}. Edit collect.path and the models, then: visinstruct run "
+                   f"--config {target}")  # fmt: skip
+
+
+def _apply_models(
+    config: ProjectConfig, model: str | None, caption_model: str | None, generate_model: str | None
+) -> None:
+    for role, name in (
+        ("captioner", caption_model or model),
+        ("generator", generate_model or model),
+    ):
+        if not name:
+            continue
+        current: ModelSpec | None = getattr(config.models, role)
+        spec = (
+            ModelSpec(model=name) if current is None else current.model_copy(update={"model": name})
+        )
+        setattr(config.models, role, spec)
+
+
+@main.command()
+@click.argument("images_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder to create or resume (with IMAGES_DIR).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Run the project this config file describes.",
+)
+@click.option(
+    "--model", help="Model for every role (endpoint from OPENAI_BASE_URL/OPENAI_API_KEY)."
+)
+@click.option("--caption-model", help="Model for captions (overrides --model).")
+@click.option("--generate-model", help="Model for instruction generation (overrides --model).")
+@click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
+@click.option("--format", "fmt", default="llava", show_default=True, help="Export format.")
+def run(
+    images_dir: Path | None, out: Path | None, config_file: Path | None, model: str | None,
+    caption_model: str | None, generate_model: str | None, retry_failed: bool, fmt: str,
+) -> None:  # fmt: skip
+    """Run every stage: collect, caption, generate, export. Rerun to resume."""
+    with _user_errors():
+        if config_file is not None:
+            project = Project.from_config_file(config_file)
+        elif images_dir is not None and out is not None:
+            existing = out / CONFIG_FILENAME
+            config = _load_config(existing) if existing.exists() else ProjectConfig()
+            config.collect.path = images_dir.resolve()
+            project = Project(out, config)
+        else:
+            raise click.UsageError("give IMAGES_DIR with --out PROJECT_DIR, or --config FILE")
+        _apply_models(project.config, model, caption_model, generate_model)
+        with project, project.lock():
+            project.config.models.get("captioner")
+            project.config.models.get("generator")
+            if config_file is None:
+                project.save_config()
+            report = project.collect()
+            err.print(
+                f"collect: {report.accepted} new images, {report.rejected} rejected, "
+                f"{report.unchanged} unchanged",
+                highlight=False,
+            )
+            _run_model_stage(project, "caption", retry_failed)
+            _run_model_stage(project, "generate", retry_failed)
+            exported = project.export(fmt)
+            status = project.status()
+        click.echo(
+            f"Exported {exported.records} instructions on {exported.images} images to "
+            f"{exported.path}"
+        )
+        click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
+
+
+@main.command()
+@_project_options
+def collect(project: Path, config_file: Path | None) -> None:
+    """Step (a): collect the configured image folder into the project."""
+    with _user_errors(), _open(project, config_file) as p, p.lock():
+        report = p.collect()
+        click.echo(
+            f"{report.accepted} new images, {report.rejected} rejected, "
+            f"{report.unchanged} unchanged"
+        )
+        for reason, n in sorted(report.reasons.items()):
+            click.echo(f"  rejected {n}: {reason}")
+
+
+@main.command()
+@_project_options
+@click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
+def caption(project: Path, config_file: Path | None, retry_failed: bool) -> None:
+    """Step (b): caption every collected image with the captioner model."""
+    with _user_errors(), _open(project, config_file) as p, p.lock():
+        _run_model_stage(p, "caption", retry_failed)
+
+
+@main.command()
+@_project_options
+@click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
+def generate(project: Path, config_file: Path | None, retry_failed: bool) -> None:
+    """Step (d): generate instructions from every caption with the generator model."""
+    with _user_errors(), _open(project, config_file) as p, p.lock():
+        _run_model_stage(p, "generate", retry_failed)
+
+
+@main.command()
+@_project_options
+@click.option("--format", "fmt", default="llava", show_default=True, help="Export format.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+def export(project: Path, config_file: Path | None, fmt: str, out: Path | None) -> None:
+    """Write the current instructions in a trainer's format."""
+    with _user_errors(), _open(project, config_file) as p:
+        report = p.export(fmt, out)
+        click.echo(f"Exported {report.records} instructions on {report.images} images to "
+                   f"{report.path}")  # fmt: skip
+
+
+@main.command()
+@_project_options
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def status(project: Path, config_file: Path | None, as_json: bool) -> None:
+    """Units done / failed / pending per stage, calls, tokens and cost."""
+    with _user_errors(), _open(project, config_file) as p:
+        data = p.status()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"visinstruct project {data['project']}")
+    for col in ("stage", "done", "failed", "pending"):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for stage, row in data["stages"].items():
+        table.add_row(stage, str(row["done"]), str(row["failed"]), str(row["pending"]))
+    out = Console()
+    out.print(table)
+    calls, tokens = data["calls"], data["tokens"]
+    out.print(
+        f"instructions: {data['instructions']}   calls: {calls['total']} "
+        f"({calls['retries']} retried, {calls['errors']} errors)   tokens: {tokens['input']} in "
+        f"/ {tokens['output']} out ({tokens['image']} image)   cost: ${data['cost_usd']:.4f}",
+        highlight=False,
+    )

@@ -1,0 +1,13 @@
+"""Step (a): bring images into the project, checked and labelled with their domain."""
+
+from __future__ import annotations
+
+from visinstruct.collect.folder import (
+    CollectReport,
+    collect_folder,
+    domain_name,
+    inspect_image,
+    walk_folder,
+)
+
+__all__ = ["CollectReport", "collect_folder", "domain_name", "inspect_image", "walk_folder"]

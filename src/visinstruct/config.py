@@ -1,0 +1,300 @@
+"""The typed project config, ``visinstruct.yaml``.
+
+Validated when loaded: unknown keys are rejected (a typo fails before money is spent) and every
+error names the file, the field and, where the YAML says, the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from visinstruct.errors import ConfigError
+from visinstruct.records import KINDS, Kind, Language
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "CONFIG_TEMPLATE",
+    "CaptionConfig",
+    "CollectConfig",
+    "ExportConfig",
+    "GenerateConfig",
+    "ModelSpec",
+    "ModelsConfig",
+    "ProjectConfig",
+    "Role",
+    "SeedsConfig",
+    "load_config",
+    "write_config",
+]
+
+CONFIG_FILENAME = "visinstruct.yaml"
+Role = Literal["captioner", "generator", "verifier"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSpec(_Strict):
+    """A model for one role: which backend serves it, and how to reach and pay for it."""
+
+    backend: str = "openai"
+    model: str
+    base_url: str | None = Field(
+        default=None,
+        description="Endpoint; when unset, $OPENAI_BASE_URL, then the OpenAI API.",
+    )
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Name of the environment variable holding the key."
+    )
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=8, ge=1, le=4096)
+    timeout_s: float = Field(default=120.0, gt=0)
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=6, ge=0, le=50)
+    price_input_per_1m: float = Field(default=0.0, ge=0)
+    price_output_per_1m: float = Field(default=0.0, ge=0)
+    image_max_side: int = Field(default=1024, ge=32, le=8192)
+    image_detail: Literal["auto", "low", "high"] = "auto"
+    json_mode: Literal["schema", "object", "off"] = Field(
+        default="object",
+        description="How to ask for JSON: a JSON schema, plain JSON mode, or prompt only.",
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request fields passed through as they are."
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name_not_a_key(cls, value: str) -> str:
+        if value.startswith("sk-") or len(value) > 64:
+            raise ValueError(
+                "looks like an API key; put the key in an environment variable "
+                "and name the variable here"
+            )
+        return value
+
+    def identity(self) -> dict[str, Any]:
+        """What makes this model's output what it is (feeds stage config hashes)."""
+        return {"backend": self.backend, "model": self.model, "extra_body": self.extra_body}
+
+
+class ModelsConfig(_Strict):
+    captioner: ModelSpec | None = None
+    generator: ModelSpec | None = None
+    verifier: ModelSpec | None = None
+
+    def get(self, role: Role) -> ModelSpec:
+        spec: ModelSpec | None = getattr(self, role)
+        if spec is None:
+            raise ConfigError(
+                f"no model is configured for the {role} role; add models.{role}.model "
+                "or pass --model",
+                field=f"models.{role}",
+            )
+        return spec
+
+
+class CollectConfig(_Strict):
+    path: Path | None = Field(default=None, description="Image folder; sub-folder = domain.")
+    default_domain: str = Field(
+        default="image_description", description="Domain of images at the folder's top level."
+    )
+
+
+class CaptionConfig(_Strict):
+    language: Language = "en"
+    prompt_version: str = "v1"
+    max_tokens: int = Field(default=1024, ge=16)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    min_chars: int = Field(default=40, ge=0)
+    max_unit_attempts: int = Field(default=3, ge=1)
+
+
+def _default_counts() -> dict[Kind, int]:
+    return {"judgement": 4, "multiple_choice": 2, "long_vqa": 1, "short_vqa": 2}
+
+
+class GenerateConfig(_Strict):
+    languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
+    counts: dict[Kind, int] = Field(default_factory=_default_counts)
+    prompt_version: str = "v1"
+    max_tokens: int = Field(default=2048, ge=16)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    max_unit_attempts: int = Field(default=3, ge=1)
+
+    @field_validator("counts")
+    @classmethod
+    def _counts_sane(cls, value: dict[Kind, int]) -> dict[Kind, int]:
+        for kind, n in value.items():
+            if n < 0 or n > 50:
+                raise ValueError(f"{kind}: count must be between 0 and 50, got {n}")
+        if not any(value.get(k, 0) for k in KINDS):
+            raise ValueError("at least one kind needs a count above 0")
+        return value
+
+
+class SeedsConfig(_Strict):
+    paths: list[Path] = Field(
+        default_factory=list,
+        description="Extra seed files or folders; the project's seeds/ folder is always read.",
+    )
+    per_call: int = Field(default=3, ge=1, le=20, description="Seeds sampled into one prompt.")
+    run_seed: int = Field(default=0, description="Makes seed sampling reproducible.")
+
+
+class ExportConfig(_Strict):
+    dir: Path = Path("exports")
+    image_root: Path | None = Field(
+        default=None, description="Write image paths relative to this folder (else absolute)."
+    )
+
+
+class ProjectConfig(_Strict):
+    version: Literal[1] = 1
+    name: str = "visinstruct-project"
+    collect: CollectConfig = Field(default_factory=CollectConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    caption: CaptionConfig = Field(default_factory=CaptionConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    seeds: SeedsConfig = Field(default_factory=SeedsConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    def resolve_paths(self, base: Path) -> ProjectConfig:
+        """Paths in a config file are relative to the file's folder."""
+        data = self.model_copy(deep=True)
+        if data.collect.path is not None and not data.collect.path.is_absolute():
+            data.collect.path = (base / data.collect.path).resolve()
+        data.seeds.paths = [
+            p if p.is_absolute() else (base / p).resolve() for p in data.seeds.paths
+        ]
+        if not data.export.dir.is_absolute():
+            data.export.dir = (base / data.export.dir).resolve()
+        if data.export.image_root is not None and not data.export.image_root.is_absolute():
+            data.export.image_root = (base / data.export.image_root).resolve()
+        return data
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc``, or of its nearest ancestor."""
+    node = root
+    line = None if node is None else node.start_mark.line + 1
+    for part in loc:
+        found = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    found = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            found = node.value[part]
+            line = found.start_mark.line + 1
+        if found is None:
+            break
+        node = found
+    return line
+
+
+def load_config(path: str | Path) -> ProjectConfig:
+    """Load and validate ``path``; raise :class:`ConfigError` naming file, field and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            "no such config file; create one with `visinstruct init DIR`", path=str(path)
+        ) from exc
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", path=str(path)) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of settings", path=str(path))
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not isinstance(p, str) or "[" not in p)
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(root, loc)
+            where = f"line {line}, " if line else ""
+            msg = (
+                "unknown key (check the spelling)"
+                if err["type"] == "extra_forbidden"
+                else err["msg"]
+            )
+            problems.append(f"{where}{field}: {msg}")
+        raise ConfigError("; ".join(problems), path=str(path)) from exc
+    return config.resolve_paths(path.parent.resolve())
+
+
+def write_config(config: ProjectConfig, path: str | Path) -> None:
+    """Write ``config`` as YAML, leaving defaults out so the file stays short."""
+    data = config.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("version", 1)
+    Path(path).write_text(
+        yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+
+
+CONFIG_TEMPLATE = """\
+# visinstruct project config. Paths are relative to this file.
+# Every key is checked when the file is loaded: a misspelt key is an error, not ignored.
+version: 1
+name: my-project
+
+collect:
+  path: images              # one sub-folder per domain, e.g. images/landmark/*.jpg
+  default_domain: image_description
+
+models:
+  # Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, LMDeploy, Ollama, ...
+  # base_url falls back to $OPENAI_BASE_URL, then the OpenAI API; the key is read from the
+  # environment variable named by api_key_env (never write a key in this file).
+  captioner:
+    model: gpt-4o-mini
+    api_key_env: OPENAI_API_KEY
+    requests_per_minute: 500
+    tokens_per_minute: 200000
+    concurrency: 8
+    timeout_s: 120
+    price_input_per_1m: 0.15
+    price_output_per_1m: 0.60
+    image_max_side: 1024
+    image_detail: auto
+  generator:
+    model: gpt-4o-mini
+    api_key_env: OPENAI_API_KEY
+    requests_per_minute: 500
+    tokens_per_minute: 200000
+    concurrency: 8
+    price_input_per_1m: 0.15
+    price_output_per_1m: 0.60
+    json_mode: object       # schema | object | off
+
+caption:
+  language: en
+  prompt_version: v1
+  min_chars: 40
+
+generate:
+  languages: [en]
+  counts: {judgement: 4, multiple_choice: 2, long_vqa: 1, short_vqa: 2}
+
+export:
+  dir: exports
+"""

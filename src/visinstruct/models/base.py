@@ -1,0 +1,89 @@
+"""What a model backend is: the one interface the stages call.
+
+A backend turns a :class:`ChatRequest` into a :class:`ChatResponse`. It reports every HTTP
+attempt (successes, retries and failures alike) to the :class:`CallContext`'s recorder, which
+the caller wires to the store's call ledger. Stages never branch on a backend's type.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from visinstruct.config import ModelSpec, Role
+from visinstruct.records import ModelCall
+
+__all__ = [
+    "CallContext",
+    "ChatRequest",
+    "ChatResponse",
+    "Message",
+    "ModelBackend",
+]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    text: str
+    images: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: tuple[Message, ...]
+    max_tokens: int = 1024
+    temperature: float = 0.2
+    json_schema: dict[str, Any] | None = None
+    """When set, the reply must be JSON; the backend asks for it as its ``json_mode`` allows."""
+    schema_name: str = "reply"
+
+
+@dataclass(frozen=True)
+class ChatResponse:
+    text: str
+    finish_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    image_tokens: int = 0
+    cost_usd: float = 0.0
+    model: str = ""
+
+
+@dataclass
+class CallContext:
+    """Who is calling, and where each attempt is recorded."""
+
+    stage: str
+    unit_key: str
+    record: Callable[[ModelCall], None] = field(default=lambda call: None)
+
+
+class ModelBackend(ABC):
+    """Base of every backend. Subclasses set ``name`` and implement :meth:`chat`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, spec: ModelSpec, role: Role):
+        self.spec = spec
+        self.role = role
+
+    @property
+    def concurrency(self) -> int:
+        """How many calls the executor may keep in flight against this backend."""
+        return self.spec.concurrency
+
+    @property
+    @abstractmethod
+    def endpoint(self) -> str:
+        """Where calls go, for messages and the ledger. Never holds a secret."""
+
+    @abstractmethod
+    async def chat(self, request: ChatRequest, context: CallContext) -> ChatResponse:
+        """Send ``request``; retry what is transient; raise ``ModelError`` subclasses."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

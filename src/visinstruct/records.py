@@ -1,0 +1,162 @@
+"""The record vocabulary every stage speaks.
+
+Records are immutable pydantic models. Ids are content hashes: the same input always maps to the
+same id, which is what lets a rerun insert a record a second time without duplicating it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "KINDS",
+    "LANGUAGES",
+    "Caption",
+    "CaptionSource",
+    "Conversation",
+    "ImageRecord",
+    "Instruction",
+    "Kind",
+    "Language",
+    "ModelCall",
+    "OcrLine",
+    "Provenance",
+    "Record",
+    "Rejection",
+    "Turn",
+    "content_id",
+]
+
+Kind = Literal["judgement", "multiple_choice", "long_vqa", "short_vqa"]
+Language = Literal["en", "zh"]
+KINDS: tuple[Kind, ...] = ("judgement", "multiple_choice", "long_vqa", "short_vqa")
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
+
+CaptionSource = Literal["model", "annotations", "imported"]
+CallOutcome = Literal["ok", "retry", "error", "fatal"]
+
+
+def content_id(*parts: Any) -> str:
+    """A stable 32-hex-digit id for ``parts`` (any JSON-serialisable values)."""
+    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OcrLine(Record):
+    text: str
+    box: tuple[int, int, int, int] | None = None
+    confidence: float = 1.0
+
+
+class ImageRecord(Record):
+    """An accepted image. ``id`` is the sha256 of the file's bytes."""
+
+    id: str
+    path: str
+    domain: str
+    width: int
+    height: int
+    format: str
+    bytes: int
+    phash: str
+    source: str = "folder"
+    prior: dict[str, Any] = Field(default_factory=dict)
+    ocr: list[OcrLine] = Field(default_factory=list)
+
+
+class Rejection(Record):
+    """An input that did not become an image, and why."""
+
+    path: str
+    reason: str
+
+
+class Caption(Record):
+    id: str
+    image_id: str
+    text: str
+    language: Language
+    model: str
+    prompt_version: str
+    config_hash: str
+    source: CaptionSource = "model"
+
+    @staticmethod
+    def make_id(image_id: str, config_hash: str, text: str) -> str:
+        return content_id("caption", image_id, config_hash, text)
+
+
+class Provenance(Record):
+    model: str
+    prompt_version: str
+    config_hash: str
+    caption_id: str | None = None
+    seed_questions: list[str] = Field(default_factory=list)
+
+
+class Instruction(Record):
+    id: str
+    image_id: str
+    domain: str
+    kind: Kind
+    language: Language
+    question: str
+    choices: list[str] = Field(default_factory=list)
+    answer: str
+    provenance: Provenance
+    checks: dict[str, Any] = Field(default_factory=dict)
+    review_status: Literal["unreviewed", "accepted", "edited", "rejected", "flagged"] = "unreviewed"
+
+    @staticmethod
+    def make_id(
+        image_id: str,
+        kind: str,
+        language: str,
+        question: str,
+        choices: list[str],
+        answer: str,
+    ) -> str:
+        return content_id("instruction", image_id, kind, language, question, choices, answer)
+
+
+class Turn(Record):
+    role: Literal["human", "gpt"]
+    text: str
+
+
+class Conversation(Record):
+    """One training sample: turns about one image, built from one or more instructions."""
+
+    id: str
+    image_id: str
+    image_path: str
+    instruction_ids: list[str]
+    turns: list[Turn]
+
+
+class ModelCall(Record):
+    """One HTTP attempt against a model endpoint, as the ledger keeps it."""
+
+    stage: str
+    unit_key: str
+    role: str
+    model: str
+    endpoint: str
+    started_at: float
+    latency_s: float
+    outcome: CallOutcome
+    http_status: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    image_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+    raw: str | None = None

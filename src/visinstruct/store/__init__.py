@@ -1,0 +1,7 @@
+"""The project store: SQLite, the only place that writes SQL."""
+
+from __future__ import annotations
+
+from visinstruct.store.sqlite import CallTotals, Store, UnitCounts
+
+__all__ = ["CallTotals", "Store", "UnitCounts"]
