@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
 from visinstruct.cli.progress import RichProgress
@@ -91,8 +93,18 @@ def _run_model_stage(project: Project, stage: str, retry_failed: bool) -> StageS
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="visinstruct")
-def main() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also log retries and other routine events.")
+def main(verbose: bool) -> None:
     """Turn image collections into visual instruction-tuning data."""
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[handler],
+        force=True,
+    )
+    for noisy in ("httpx", "httpcore"):  # one line per request drowns the retries
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 main.add_command(seeds_group)

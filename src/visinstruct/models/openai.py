@@ -428,7 +428,7 @@ class OpenAIBackend(ModelBackend):
 
     async def _retry_wait(self, outcome: _Outcome, retry: int, context: CallContext) -> None:
         delay = self._backoff(retry, outcome.retry_after)
-        log.warning(
+        log.info(
             "%s %s: %s; retry %d/%d in %.2fs",
             self._endpoint,
             context.unit_key,
