@@ -71,3 +71,23 @@ def test_combinations_vary_not_just_the_start(bank: SeedBank) -> None:
         frozenset(sampler.sample("wide", "judgement", "en", 3, f"u{i}")) for i in range(CALLS)
     }
     assert len(combos) > 12  # more than the 12 windows a fixed stride would give
+
+
+def test_shipped_bank_cells_spread_within_factor_two_at_the_default_k() -> None:
+    """The issue's bar, on the real bank: 1,000 prompts per domain, every cell checked."""
+    from visinstruct.config import SeedsConfig
+    from visinstruct.records import KINDS, LANGUAGES
+
+    shipped = load_bank()
+    sampler = SeedSampler(shipped, run_seed=0)
+    k = SeedsConfig().per_call
+    worst = 1.0
+    for domain in shipped.names():
+        for kind in KINDS:
+            for language in LANGUAGES:
+                uses: Counter[str] = Counter()
+                for i in range(CALLS):
+                    uses.update(sampler.sample(domain, kind, language, k, f"{i}:{language}"))
+                assert set(uses) == set(shipped.questions(domain, kind, language))
+                worst = max(worst, max(uses.values()) / min(uses.values()))
+    assert worst <= 2.0
