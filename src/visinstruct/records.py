@@ -26,6 +26,7 @@ __all__ = [
     "OcrLine",
     "Provenance",
     "Record",
+    "RejectedItem",
     "Rejection",
     "Turn",
     "content_id",
@@ -125,6 +126,14 @@ class Instruction(Record):
         answer: str,
     ) -> str:
         return content_id("instruction", image_id, kind, language, question, choices, answer)
+
+
+class RejectedItem(Record):
+    """Part of a model reply that a stage could not use, kept with its reason for inspection."""
+
+    reason: str
+    content: str
+    kind: str | None = None
 
 
 class Turn(Record):

@@ -27,9 +27,9 @@ def _caption(image: ImageRecord, text: str = "a red square") -> Caption:
 def test_open_uses_wal_and_applies_migrations_once(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     with Store(path) as store:
-        assert store.migrations() == ["0001_initial"]
+        assert store.migrations() == ["0001_initial", "0002_item_rejects_and_ocr_engine"]
     with Store(path) as store:
-        assert store.migrations() == ["0001_initial"]
+        assert store.migrations() == ["0001_initial", "0002_item_rejects_and_ocr_engine"]
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -116,3 +116,35 @@ def test_call_ledger_totals(tmp_path: Path) -> None:
         assert totals.cost_usd == pytest.approx(0.5)
         assert store.call_totals("generate").calls == 0
         assert all(len(c.raw or "") <= 20_000 for c in store.calls())
+
+
+def test_rejected_items_are_kept_per_unit_and_replaced_on_rerun(tmp_path: Path) -> None:
+    from visinstruct.records import RejectedItem
+
+    with Store(tmp_path / "p.db") as store:
+        image = _image()
+        store.record_image(image, 100, 1.0)
+        bad = RejectedItem(reason="judgement: answer 'maybe' is not yes or no", content="raw")
+        store.complete_unit("generate", "u1", "h", [bad, bad])
+        assert len(store.item_rejects("generate", "h")) == 2
+        store.complete_unit("generate", "u1", "h", [bad])
+        rows = store.item_rejects("generate")
+        assert [(r["unit_key"], r["reason"], r["content"]) for r in rows] == [
+            ("u1", bad.reason, "raw")
+        ]
+
+
+def test_ocr_and_peer_images(tmp_path: Path) -> None:
+    from visinstruct.records import OcrLine
+
+    with Store(tmp_path / "p.db") as store:
+        images = [_image(n) for n in range(5)]
+        for image in images:
+            store.record_image(image, 100, 1.0)
+        assert store.ocr_engine_of(images[0].id) is None
+        store.set_ocr(images[0].id, [OcrLine(text="OPEN", confidence=0.9)], "engine-1")
+        assert store.ocr_engine_of(images[0].id) == "engine-1"
+        assert store.image(images[0].id).ocr[0].text == "OPEN"
+        peers = store.peer_images(images[3].id, 3)
+        assert [p.id for p in peers] == [images[4].id, images[0].id, images[1].id]
+        assert store.peer_images(images[3].id, 3) == peers

@@ -52,6 +52,7 @@ class CaptionStage(ModelStage):
             messages=(Message("user", prompt, images=(Path(image.path),)),),
             max_tokens=c.max_tokens,
             temperature=c.temperature,
+            context={"image": image, "domain": image.domain, "language": c.language},
         )
         reply = await self.backend.chat(request, context)
         text = reply.text.strip()

@@ -12,13 +12,23 @@ from visinstruct.executors.base import WorkUnit
 from visinstruct.generate.parse import parse_reply
 from visinstruct.generate.prompts import REPLY_SCHEMA, generation_messages
 from visinstruct.models.base import CallContext, ChatRequest, Message
-from visinstruct.records import KINDS, Caption, Instruction, Kind, Language, Provenance, Record
+from visinstruct.records import (
+    KINDS,
+    Caption,
+    Instruction,
+    Kind,
+    Language,
+    Provenance,
+    Record,
+    RejectedItem,
+)
 from visinstruct.seeds import SeedSampler, load_bank
 from visinstruct.stage import ModelStage
 
 __all__ = ["FALLBACK_DOMAIN", "GenerateStage"]
 
 FALLBACK_DOMAIN = "image_description"
+PEERS = 8  # other images offered to backends that build distractors from data
 
 
 class GenerateStage(ModelStage):
@@ -94,9 +104,19 @@ class GenerateStage(ModelStage):
             temperature=g.temperature,
             json_schema=REPLY_SCHEMA,
             schema_name="instructions",
+            context={
+                "image": image,
+                "domain": image.domain,
+                "language": language,
+                "caption": caption,
+                "counts": counts,
+                "seeds": seeds,
+                "peers": self.store.peer_images(image.id, PEERS),
+            },
         )
         reply = await self.backend.chat(request, context)
         parsed = parse_reply(reply.text, language, counts)
+        rejects = [RejectedItem(reason=r, content=reply.text) for r in parsed.rejected]
         provenance = Provenance(
             model=self.backend.spec.model,
             prompt_version=g.prompt_version,
@@ -104,7 +124,7 @@ class GenerateStage(ModelStage):
             caption_id=caption.id,
             seed_questions=[s for kind_seeds in seeds.values() for s in kind_seeds],
         )
-        return [
+        return [*rejects] + [
             Instruction(
                 id=Instruction.make_id(
                     image.id, d.kind, language, d.question, list(d.choices), d.answer

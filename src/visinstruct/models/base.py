@@ -8,7 +8,7 @@ the caller wires to the store's call ledger. Stages never branch on a backend's 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -40,6 +40,14 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     """When set, the reply must be JSON; the backend asks for it as its ``json_mode`` allows."""
     schema_name: str = "reply"
+    context: Mapping[str, Any] = field(default_factory=dict)
+    """Structured inputs behind the prompt, for backends that work from data, not text.
+
+    HTTP backends ignore it. Keys the stages set: ``image`` (ImageRecord), ``domain``,
+    ``language``; for generation also ``caption`` (Caption), ``counts`` (kind → n), ``seeds``
+    (kind → seed questions) and ``peers`` (other ImageRecords of the project, chosen
+    deterministically per unit, e.g. for distractors).
+    """
 
 
 @dataclass(frozen=True)

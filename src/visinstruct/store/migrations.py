@@ -104,4 +104,22 @@ CREATE TABLE calls (
 CREATE INDEX calls_stage ON calls(stage, outcome);
 """
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", _INITIAL),)
+_REJECTS_AND_OCR = """
+CREATE TABLE item_rejects (
+    id INTEGER PRIMARY KEY,
+    stage TEXT NOT NULL,
+    unit_key TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    kind TEXT,
+    reason TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX item_rejects_unit ON item_rejects(stage, config_hash, unit_key);
+ALTER TABLE images ADD COLUMN ocr_engine TEXT;
+"""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_initial", _INITIAL),
+    ("0002_item_rejects_and_ocr_engine", _REJECTS_AND_OCR),
+)

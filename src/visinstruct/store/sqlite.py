@@ -25,6 +25,7 @@ from visinstruct.records import (
     OcrLine,
     Provenance,
     Record,
+    RejectedItem,
     Rejection,
 )
 from visinstruct.store.migrations import MIGRATIONS
@@ -129,7 +130,8 @@ class Store:
     def record_image(self, image: ImageRecord, size: int, mtime: float) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO images VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO images (id, path, domain, width, height, format, bytes, "
+                "phash, source, prior, ocr, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     image.id, image.path, image.domain, image.width, image.height,
                     image.format, image.bytes, image.phash, image.source,
@@ -184,6 +186,43 @@ class Store:
             raise StoreError(f"no image with id {image_id} in {self.path}")
         return self._image(row)
 
+    def set_ocr(self, image_id: str, lines: Sequence[OcrLine], engine: str) -> None:
+        """Store OCR lines on an image; ``engine`` names what read them (the cache key)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE images SET ocr = ?, ocr_engine = ? WHERE id = ?",
+                (_json([line.model_dump() for line in lines]), engine, image_id),
+            )
+
+    def ocr_engine_of(self, image_id: str) -> str | None:
+        """The engine whose OCR lines the image holds, or None if it was never read."""
+        row = self._db.execute("SELECT ocr_engine FROM images WHERE id = ?", (image_id,))
+        found = row.fetchone()
+        return None if found is None else found[0]
+
+    def peer_images(self, image_id: str, n: int) -> list[ImageRecord]:
+        """Up to ``n`` other images, the same ones for the same image: the ids that follow
+        ``image_id`` in hash order, wrapping around. Hash order makes them a fair sample."""
+        rows = self._db.execute(
+            "SELECT * FROM images WHERE id > ? ORDER BY id LIMIT ?", (image_id, n)
+        ).fetchall()
+        if len(rows) < n:
+            rows += self._db.execute(
+                "SELECT * FROM images WHERE id < ? ORDER BY id LIMIT ?",
+                (image_id, n - len(rows)),
+            ).fetchall()
+        return [self._image(r) for r in rows]
+
+    def item_rejects(self, stage: str, config_hash: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT unit_key, config_hash, kind, reason, content FROM item_rejects WHERE stage = ?"
+        )
+        args: list[Any] = [stage]
+        if config_hash is not None:
+            sql += " AND config_hash = ?"
+            args.append(config_hash)
+        return [dict(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
     def count_images(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
@@ -210,9 +249,25 @@ class Store:
     def complete_unit(
         self, stage: str, unit_key: str, config_hash: str, results: Sequence[Record]
     ) -> None:
-        """Commit a unit's results and mark it done, atomically."""
+        """Commit a unit's results and mark it done, atomically.
+
+        ``results`` may include :class:`RejectedItem` records: the parts of a reply the stage
+        could not use, kept with their reason (a rerun of the unit replaces them).
+        """
         with self.transaction() as db:
+            db.execute(
+                "DELETE FROM item_rejects WHERE stage = ? AND unit_key = ? AND config_hash = ?",
+                (stage, unit_key, config_hash),
+            )
             for record in results:
+                if isinstance(record, RejectedItem):
+                    db.execute(
+                        "INSERT INTO item_rejects (stage, unit_key, config_hash, kind, reason, "
+                        "content, created_at) VALUES (?,?,?,?,?,?,?)",
+                        (stage, unit_key, config_hash, record.kind, record.reason,
+                         record.content[:_RAW_LIMIT], time.time()),
+                    )  # fmt: skip
+                    continue
                 self._insert_result(db, record, config_hash)
             db.execute(
                 "INSERT INTO work_units VALUES (?,?,?,'done',1,NULL,NULL,?) "
