@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from visinstruct.errors import ConfigError
 from visinstruct.records import KINDS, Kind, Language
@@ -18,15 +25,19 @@ from visinstruct.records import KINDS, Kind, Language
 __all__ = [
     "CONFIG_FILENAME",
     "CONFIG_TEMPLATE",
+    "EXPORT_FORMATS",
     "CaptionConfig",
     "CollectConfig",
     "ExportConfig",
+    "ExportFormat",
     "GenerateConfig",
     "ModelSpec",
     "ModelsConfig",
+    "OcrConfig",
     "ProjectConfig",
     "Role",
     "SeedsConfig",
+    "SplitConfig",
     "load_config",
     "write_config",
 ]
@@ -102,6 +113,10 @@ class ModelsConfig(_Strict):
 
 class CollectConfig(_Strict):
     path: Path | None = Field(default=None, description="Image folder; sub-folder = domain.")
+    manifest: Path | None = Field(
+        default=None,
+        description="JSONL manifest of images and their labels (path relative to the file).",
+    )
     default_domain: str = Field(
         default="image_description", description="Domain of images at the folder's top level."
     )
@@ -109,11 +124,50 @@ class CollectConfig(_Strict):
 
 class CaptionConfig(_Strict):
     language: Language = "en"
-    prompt_version: str = "v1"
+    prompt_version: str = "v2"
     max_tokens: int = Field(default=1024, ge=16)
     temperature: float = Field(default=0.2, ge=0, le=2)
-    min_chars: int = Field(default=40, ge=0)
-    max_unit_attempts: int = Field(default=3, ge=1)
+    min_chars: int = Field(default=40, ge=0, description="Shorter captions fail the gate.")
+    max_unit_attempts: int = Field(
+        default=3, ge=1, description="Tries per image in one run before it is recorded failed."
+    )
+    retry_temperature_step: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Added to the temperature on each retry (capped at 1.0), so a refusal "
+        "or a loop is not simply asked for again.",
+    )
+    use_ocr_text: bool = Field(
+        default=True, description="Give the image's OCR text to the captioner (prompt v2+)."
+    )
+    use_prior: bool = Field(
+        default=True,
+        description="Give the image's prior knowledge (tags, title, ...) to the captioner.",
+    )
+    max_context_chars: int = Field(
+        default=1500, ge=100, description="Longest OCR text, and prior knowledge, per prompt."
+    )
+
+
+class OcrConfig(_Strict):
+    """Reading the text in images, offline, before captioning (the ``ocr`` extra)."""
+
+    enabled: Literal["auto"] | bool = Field(
+        default="auto",
+        description="auto: when the ocr extra is installed; true: required; false: never.",
+    )
+    skip_domains: list[str] = Field(
+        default_factory=list, description="Domains whose images are not read."
+    )
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    det_max_side: int = Field(
+        default=960,
+        ge=64,
+        le=8192,
+        description="Longest side text detection works at; raise it for small text in big "
+        "images (slower).",
+    )
 
 
 def _default_counts() -> dict[Kind, int]:
@@ -123,10 +177,33 @@ def _default_counts() -> dict[Kind, int]:
 class GenerateConfig(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
     counts: dict[Kind, int] = Field(default_factory=_default_counts)
-    prompt_version: str = "v1"
+    prompt_version: str = "v2"
     max_tokens: int = Field(default=2048, ge=16)
     temperature: float = Field(default=0.7, ge=0, le=2)
     max_unit_attempts: int = Field(default=3, ge=1)
+    mode: Literal["caption", "vision"] = Field(
+        default="caption",
+        description="caption: a text LLM sees caption, OCR and prior; vision: the image too.",
+    )
+    layout: Literal["combined", "per_kind"] = Field(
+        default="combined",
+        description="combined: every kind in one call (caption sent once); per_kind: a call each.",
+    )
+    format: Literal["json", "tagged"] = Field(
+        default="json", description="Reply format: JSON (schema when served) or <Q1>…</Q1> tags."
+    )
+    short_max_words: int = Field(default=8, ge=1, le=100)
+    long_min_chars: int = Field(default=80, ge=0, le=5000)
+    reject_seed_copies: bool = Field(
+        default=True, description="Reject questions that are near-copies of a sampled seed."
+    )
+    seed_copy_similarity: float = Field(default=0.85, gt=0, le=1)
+    judgement_balance: bool = Field(
+        default=True, description="Keep at most half of a judgement set per answer (Yes/No)."
+    )
+    repair: bool = Field(
+        default=True, description="One follow-up turn with the complaint for an unusable reply."
+    )
 
     @field_validator("counts")
     @classmethod
@@ -148,11 +225,53 @@ class SeedsConfig(_Strict):
     run_seed: int = Field(default=0, description="Makes seed sampling reproducible.")
 
 
+class SplitConfig(_Strict):
+    """Fractions of images (not instructions) held out; the rest is train."""
+
+    validation: float = Field(default=0.0, ge=0, lt=1)
+    test: float = Field(default=0.0, ge=0, lt=1)
+    seed: int = 0
+
+    @field_validator("test")
+    @classmethod
+    def _room_for_train(cls, value: float, info: ValidationInfo) -> float:
+        if value + info.data.get("validation", 0.0) >= 1:
+            raise ValueError("validation + test must leave some images for train")
+        return value
+
+
+ExportFormat = Literal["llava", "sharegpt", "internvl", "parquet", "vlmevalkit"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = (
+    "llava",
+    "sharegpt",
+    "internvl",
+    "parquet",
+    "vlmevalkit",
+)
+ReviewStatus = Literal["unreviewed", "accepted", "edited", "rejected", "flagged"]
+
+
 class ExportConfig(_Strict):
     dir: Path = Path("exports")
     image_root: Path | None = Field(
         default=None, description="Write image paths relative to this folder (else absolute)."
     )
+    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["llava"]))
+    turns: int = Field(
+        default=1, ge=1, le=50, description="Instructions per conversation (rounds per sample)."
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    review_status: list[ReviewStatus] = Field(
+        default_factory=lambda: list[ReviewStatus](["unreviewed", "accepted", "edited"]),
+        description="Which review states to export.",
+    )
+    drop_failed_checks: bool = Field(
+        default=True, description="Leave out instructions a verification check failed."
+    )
+    include_imports: bool = Field(
+        default=True, description="Export imported open-dataset instructions too."
+    )
+    dataset_name: str = Field(default="visinstruct", pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class ProjectConfig(_Strict):
@@ -160,6 +279,7 @@ class ProjectConfig(_Strict):
     name: str = "visinstruct-project"
     collect: CollectConfig = Field(default_factory=CollectConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    ocr: OcrConfig = Field(default_factory=OcrConfig)
     caption: CaptionConfig = Field(default_factory=CaptionConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     seeds: SeedsConfig = Field(default_factory=SeedsConfig)
@@ -170,6 +290,8 @@ class ProjectConfig(_Strict):
         data = self.model_copy(deep=True)
         if data.collect.path is not None and not data.collect.path.is_absolute():
             data.collect.path = (base / data.collect.path).resolve()
+        if data.collect.manifest is not None and not data.collect.manifest.is_absolute():
+            data.collect.manifest = (base / data.collect.manifest).resolve()
         data.seeds.paths = [
             p if p.is_absolute() else (base / p).resolve() for p in data.seeds.paths
         ]
@@ -286,14 +408,25 @@ models:
     price_output_per_1m: 0.60
     json_mode: object       # schema | object | off
 
+ocr:
+  enabled: auto             # auto: when installed (pip install 'visinstruct[ocr]') | true | false
+  skip_domains: []          # domains whose images are not read, e.g. [image_emotion]
+
 caption:
-  language: en
-  prompt_version: v1
-  min_chars: 40
+  language: en              # en | zh: the language captions are written (and checked) in
+  prompt_version: v2        # v2 gives the model the OCR text and prior knowledge when present
+  min_chars: 40             # shorter captions fail the quality gate
+  max_unit_attempts: 3      # tries per image per run; then the image is recorded failed
 
 generate:
-  languages: [en]
+  languages: [en]          # en, zh or both
   counts: {judgement: 4, multiple_choice: 2, long_vqa: 1, short_vqa: 2}
+  mode: caption            # caption (text LLM) | vision (the generator also sees the image)
+  layout: combined         # combined (one call, caption sent once) | per_kind (a call per kind)
+  format: json             # json | tagged (<Q1>..</Q1><C1>..</C1><A1>..</A1>)
+  short_max_words: 8       # short VQA answers (Chinese: two characters a word)
+  long_min_chars: 80       # long VQA answers (Chinese: a character counts as three)
+  reject_seed_copies: true
 
 export:
   dir: exports

@@ -9,22 +9,30 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from visinstruct.caption import CaptionStage
+from visinstruct.caption import (
+    CaptionImportReport,
+    CaptionStage,
+    ImportFormat,
+    OcrReport,
+    TextReader,
+    import_captions,
+    open_reader,
+    run_ocr,
+)
 from visinstruct.collect import CollectReport, collect_folder
+from visinstruct.collect.manifest import collect_manifest, combine_reports
 from visinstruct.config import CONFIG_FILENAME, ProjectConfig, load_config, write_config
 from visinstruct.errors import ConfigError, InputError
 from visinstruct.executors import LocalExecutor, Progress, StageSummary
-from visinstruct.expand import single_turn
-from visinstruct.export import FORMATS, ExportReport, write_llava
+from visinstruct.export import WRITERS, ExportReport, ExportSource, compute_stats, write_card
 from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
-from visinstruct.records import Conversation
 from visinstruct.stage import ModelStage
 from visinstruct.store import Store
 
@@ -101,13 +109,52 @@ class Project:
     # -- stages ---------------------------------------------------------------------------
 
     def collect(self) -> CollectReport:
-        folder = self.config.collect.path
-        if folder is None:
+        c = self.config.collect
+        if c.path is None and c.manifest is None:
             raise ConfigError(
-                "no image folder is configured; set collect.path or pass IMAGES_DIR",
+                "no images are configured; set collect.path (a folder), collect.manifest "
+                "(a JSONL manifest of labels) or pass IMAGES_DIR",
                 field="collect.path",
             )
-        return collect_folder(self.store, folder, self.config.collect.default_domain)
+        report = CollectReport()
+        if c.manifest is not None:  # first, so the folder walk sees its files as collected
+            report = collect_manifest(self.store, c.manifest, c.default_domain)
+        if c.path is not None:
+            folder = collect_folder(self.store, c.path, c.default_domain)
+            report = combine_reports(report, folder)
+        return report
+
+    def ocr(
+        self, progress: Progress | None = None, *, reader: TextReader | None = None
+    ) -> OcrReport:
+        """Read the text in every image not yet read by the engine (see ``ocr.enabled``).
+
+        Pass ``reader`` to use an engine already loaded (loading RapidOCR takes a second).
+        When OCR is off, or ``auto`` and not installed, nothing is read and
+        ``OcrReport.not_run`` says why.
+        """
+        if reader is None:
+            reader, why_not = open_reader(self.config.ocr)
+            if reader is None:
+                return OcrReport(not_run=why_not)
+        return run_ocr(self.store, reader, self.config.ocr.skip_domains, progress)
+
+    def import_captions(
+        self,
+        path: str | Path,
+        *,
+        fmt: ImportFormat = "reference",
+        image_col: str | None = None,
+        caption_col: str | None = None,
+        domain: str | None = None,
+        image_root: str | Path | None = None,
+    ) -> CaptionImportReport:
+        """Import existing captions as done caption units under the current caption settings,
+        so ``generate`` uses them without a model call (see ``caption.importer``)."""
+        return import_captions(
+            self.store, self.config, path, fmt=fmt, image_col=image_col,
+            caption_col=caption_col, domain=domain, image_root=image_root,
+        )  # fmt: skip
 
     def _run_stage(
         self, stage_cls: type[ModelStage], progress: Progress | None, retry_failed: bool
@@ -141,25 +188,43 @@ class Project:
     ) -> StageSummary:
         return self._run_stage(GenerateStage, progress, retry_failed)
 
-    def conversations(self) -> Iterator[Conversation]:
-        """Training conversations from the instructions of the current settings."""
-        root = self.config.export.image_root
-        images: dict[str, Any] = {}
-        for instruction in self.store.instructions(
-            GenerateStage.hash_of(self.config), CaptionStage.hash_of(self.config)
-        ):
-            image = images.get(instruction.image_id)
-            if image is None:
-                images.clear()  # instructions arrive grouped by image
-                image = images[instruction.image_id] = self.store.image(instruction.image_id)
-            path = image.path if root is None else os.path.relpath(image.path, root)
-            yield single_turn(instruction, image, path)
+    def _hash_or_none(self, stage_cls: type[ModelStage]) -> str | None:
+        """The stage's current settings hash; None when its role has no model (e.g. a project
+        that only imported data)."""
+        try:
+            return stage_cls.hash_of(self.config)
+        except ConfigError:
+            return None
 
-    def export(self, fmt: str = "llava", out: Path | None = None) -> ExportReport:
-        if fmt not in FORMATS:
-            raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        path = out or (self.config.export.dir / f"{fmt}.json")
-        return write_llava(self.conversations(), path)
+    def export_source(self) -> ExportSource:
+        """The kept instructions of the current settings (plus imports), split by image."""
+        return ExportSource(
+            self.store,
+            self.config,
+            self._hash_or_none(GenerateStage),
+            self._hash_or_none(CaptionStage),
+        )
+
+    def export(
+        self, formats: Sequence[str] | None = None, out_dir: Path | None = None
+    ) -> list[ExportReport]:
+        """Write every requested format (default: ``export.formats``) and the dataset card."""
+        chosen = list(formats or self.config.export.formats)
+        unknown = [f for f in chosen if f not in WRITERS]
+        if unknown:
+            raise InputError(
+                f"unknown export format {unknown[0]!r}; choose from {', '.join(WRITERS)}"
+            )
+        out = out_dir or self.config.export.dir
+        source = self.export_source()
+        reports = [r for fmt in chosen for r in WRITERS[fmt](source, out)]
+        files = sorted({str(r.path.relative_to(out)) for r in reports})
+        write_card(compute_stats(source), out, self.config.export.dataset_name, files)
+        return reports
+
+    def stats(self) -> dict[str, Any]:
+        """The figures of the dataset an export would write (what its card shows)."""
+        return compute_stats(self.export_source())
 
     # -- status ---------------------------------------------------------------------------
 
@@ -181,7 +246,7 @@ class Project:
         if stage_cls is CaptionStage:
             return self.store.count_images()
         captions = self.store.count_captions(CaptionStage.hash_of(self.config))
-        return captions * len(self.config.generate.languages)
+        return captions * GenerateStage.units_per_caption(self.config)
 
     def status(self) -> dict[str, Any]:
         """What is done, failed and pending per stage, and what the calls cost."""

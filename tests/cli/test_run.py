@@ -57,7 +57,7 @@ def test_run_makes_a_llava_export_and_status(tmp_path: Path) -> None:
         env = _env(server)
         result = _cli("run", str(images), "--out", str(project), "--model", "m", env=env)
         assert result.returncode == 0, result.stderr
-        assert "Exported 45 instructions on 5 images" in result.stdout
+        assert "45 records on      5 images" in result.stdout
         status = _status(project, env)
         prompts = [json.dumps(r.body, ensure_ascii=False) for r in server.requests]
     # Generation prompts carry seed questions sampled from the image's domain.

@@ -1,124 +1,151 @@
+"""The readers and checks on their own, and property tests: no input crashes them."""
+
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from visinstruct.errors import OutputParseError
-from visinstruct.generate import generation_messages, parse_reply
-
-COUNTS = {"judgement": 2, "multiple_choice": 1, "long_vqa": 1, "short_vqa": 1}
-
-
-def _reply(items: list[dict[str, object]]) -> str:
-    return json.dumps({"instructions": items}, ensure_ascii=False)
-
-
-def test_clean_reply_gives_every_kind() -> None:
-    text = _reply(
-        [
-            {"kind": "judgement", "question": "Is the sky blue?", "answer": "yes."},
-            {"kind": "judgement", "question": "Is it night?", "answer": "No"},
-            {"kind": "multiple_choice", "question": "What colour is the car?",
-             "choices": ["A. red", "B. blue", "C. green", "D. white"], "answer": "(B)"},
-            {"kind": "long_vqa", "question": "Describe the street.", "answer": "A long answer."},
-            {"kind": "short_vqa", "question": "How many cars?", "answer": "two"},
-        ]
-    )  # fmt: skip
-    result = parse_reply(text, "en", COUNTS)
-    kinds = [d.kind for d in result.drafts]
-    assert kinds == ["judgement", "judgement", "multiple_choice", "long_vqa", "short_vqa"]
-    assert [d.answer for d in result.drafts[:3]] == ["Yes", "No", "B"]
-    assert result.drafts[2].choices == ("red", "blue", "green", "white")
-    assert result.rejected == []
-
-
-def test_fenced_chatty_reply_and_answer_given_as_option_text() -> None:
-    body = _reply(
-        [{"kind": "multiple_choice", "question": "Which animal?",
-          "choices": ["cat", "dog", "horse", "cow"], "answer": "Horse"}]
-    )  # fmt: skip
-    text = f"Sure! Here are the questions:\n```json\n{body}\n```\nHope this helps."
-    assert parse_reply(text, "en", COUNTS).drafts[0].answer == "C"
-
-
-def test_bad_items_are_dropped_with_reasons() -> None:
-    text = _reply(
-        [
-            {"kind": "judgement", "question": "Is it red?", "answer": "maybe"},
-            {"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c"],
-             "answer": "A"},
-            {"kind": "multiple_choice", "question": "Q?", "choices": ["a", "a", "b", "c"],
-             "answer": "A"},
-            {"kind": "short_vqa", "question": "What is it?", "answer": "a lamp"},
-            {"kind": "essay", "question": "Why?", "answer": "because"},
-        ]
-    )  # fmt: skip
-    result = parse_reply(text, "en", COUNTS)
-    assert [d.kind for d in result.drafts] == ["short_vqa"]
-    assert len(result.rejected) == 4
-    assert any("not yes or no" in r for r in result.rejected)
-    assert any("4 options" in r for r in result.rejected)
-
-
-def test_chinese_reply_and_language_mismatch() -> None:
-    text = _reply(
-        [
-            {"kind": "judgement", "question": "图中有猫吗？", "answer": "是的"},
-            {"kind": "judgement", "question": "Is there a cat?", "answer": "否"},
-            {"kind": "multiple_choice", "question": "汽车是什么颜色？",
-             "choices": ["红色", "蓝色", "绿色", "白色"], "answer": "Ｂ"},
-        ]
-    )  # fmt: skip
-    result = parse_reply(text, "zh", COUNTS)
-    assert [d.answer for d in result.drafts] == ["是", "B"]
-    assert any("not in Chinese" in r for r in result.rejected)
-
-
-def test_kind_keyed_variant_and_odd_shapes() -> None:
-    text = json.dumps({"judgement": 5, "short_vqa": [{"question": "Colour?", "answer": "red"}]})
-    assert [d.kind for d in parse_reply(text, "en", COUNTS).drafts] == ["short_vqa"]
-    with pytest.raises(OutputParseError):
-        parse_reply("[" * 5000 + "]" * 5000, "en", COUNTS)
-
-
-def test_counts_cap_each_kind_and_no_usable_item_is_an_error() -> None:
-    items = [{"kind": "short_vqa", "question": f"Q{i}?", "answer": "x"} for i in range(4)]
-    assert len(parse_reply(_reply(items), "en", COUNTS).drafts) == 1
-    with pytest.raises(OutputParseError) as info:
-        parse_reply("I'm sorry, I can't help with that.", "en", COUNTS)
-    assert info.value.raw == "I'm sorry, I can't help with that."
-
-
-def test_prompt_asks_for_configured_counts_and_shows_seeds() -> None:
-    system, user = generation_messages(
-        "v1", "zh", "ocr", "A sign reads OPEN.", {"judgement": 4, "short_vqa": 2},
-        {"judgement": ["Does the sign say <specific text>?"]},
-    )  # fmt: skip
-    assert "简体中文" in system
-    assert "是" in system
-    assert "Write 4 judgement, 2 short_vqa." in user
-    assert "[judgement] Does the sign say <specific text>?" in user
-
-
-@given(st.text(max_size=400))
-def test_parser_never_crashes(text: str) -> None:
-    with contextlib.suppress(OutputParseError):
-        parse_reply(text, "en", COUNTS)
-
-
-@given(
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-        lambda inner: (
-            st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
-        ),
-        max_leaves=30,
-    )
+from visinstruct.generate import (
+    RawItem,
+    Rules,
+    check_item,
+    infer_kind,
+    judge_items,
+    parse_reply,
+    split_options,
 )
-def test_parser_never_crashes_on_any_json(value: object) -> None:
-    with contextlib.suppress(OutputParseError):
-        parse_reply(json.dumps(value), "en", COUNTS)
+from visinstruct.generate.validate import ItemProblem, length_units, word_units
+
+COUNTS = {"judgement": 4, "multiple_choice": 2, "long_vqa": 1, "short_vqa": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("A. red B. blue C. green D. white", ("red", "blue", "green", "white")),
+        ("A) red\nB) blue\nC) green\nD) white", ("red", "blue", "green", "white")),
+        ("(A) red (B) blue (C) green (D) white", ("red", "blue", "green", "white")),
+        ("Ａ．红色 Ｂ．蓝色 Ｃ．绿色 Ｄ．白色", ("红色", "蓝色", "绿色", "白色")),
+        ("A、红色，B、蓝色，C、绿色，D、白色", ("红色", "蓝色", "绿色", "白色")),
+        ("red; blue; green; white", ("red", "blue", "green", "white")),
+        ("A. Vitamin C tablets B. Aspirin C. Cough syrup D. Plasters",
+         ("Vitamin C tablets", "Aspirin", "Cough syrup", "Plasters")),
+    ],
+)  # fmt: skip
+def test_split_options(text: str, options: tuple[str, ...]) -> None:
+    assert split_options(text) == options
+
+
+def test_options_keep_their_own_chinese_punctuation() -> None:
+    assert split_options("A. 是，但很小 B. 否 C. 不确定 D. 看不清")[0] == "是，但很小"
+
+
+def test_kind_is_inferred_from_shape() -> None:
+    assert infer_kind(RawItem("Is it red?", "Yes")) == "judgement"
+    assert infer_kind(RawItem("Which?", "B", ("a", "b", "c", "d"))) == "multiple_choice"
+    assert infer_kind(RawItem("What colour?", "dark red")) == "short_vqa"
+    long = "The room is bright. " * 5
+    assert infer_kind(RawItem("Describe the room.", long)) == "long_vqa"
+    assert infer_kind(RawItem("Is it?", "Yes", ('"Yes", "No"',))) == "judgement"
+    with pytest.raises(ItemProblem) as caught:
+        infer_kind(RawItem("Why?", "because", kind="essay"))
+    assert caught.value.code == "unknown_kind"
+
+
+def test_chinese_lengths_count_sensibly() -> None:
+    assert word_units("红色的小汽车") == 3
+    assert word_units("a red car") == 3
+    assert length_units("天气晴朗。") == 5 + 2 * 4
+    rules = Rules(short_max_words=3)
+    with pytest.raises(ItemProblem) as caught:
+        check_item(RawItem("女孩在做什么？", "她在公园里看书", kind="short_vqa"), "zh", rules)
+    assert caught.value.code == "short_too_long"
+
+
+def test_seed_copy_check_can_be_switched_off() -> None:
+    seed = "Is there any readable text in the image?"
+    item = RawItem(seed, "Yes", kind="judgement")
+    with pytest.raises(ItemProblem):
+        check_item(item, "en", Rules(), seeds=[seed])
+    assert check_item(item, "en", Rules(reject_seed_copies=False), seeds=[seed]).answer == "Yes"
+
+
+def test_balance_can_be_switched_off() -> None:
+    items = [RawItem(f"Is item {i} red?", "Yes", kind="judgement") for i in range(4)]
+    on = judge_items(items, "en", Rules(), counts=COUNTS)
+    off = judge_items(items, "en", Rules(judgement_balance=False), counts=COUNTS)
+    assert (len(on.drafts), len(off.drafts)) == (2, 4)
+
+
+def test_unparseable_reply_error_carries_the_raw_text() -> None:
+    with pytest.raises(OutputParseError) as caught:
+        parse_reply("I'm sorry, I can't help with that.", "json")
+    assert caught.value.raw == "I'm sorry, I can't help with that."
+    assert "expected" in str(caught.value)
+
+
+def test_deep_nesting_does_not_crash() -> None:
+    with pytest.raises(OutputParseError):
+        parse_reply("[" * 5000 + "]" * 5000, "json")
+
+
+_TAG_PIECES = st.sampled_from(
+    ["<Q1>", "</Q1>", "<C1>", "</C1>", "<A1>", "</A1>", "<Q", "<judgement>", "</short_vqa>",
+     "A. ", "B) ", "（C）", "Ｄ．", "?", "？", "是", "否", "Yes", "No", "{", "}", "[", "]",
+     '"', ":", ",", "\n", "```json", "```", "<", ">", "答案：", "(B)", " "]
+)  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(_TAG_PIECES, st.text(max_size=12)), max_size=60).map("".join),
+)
+_JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(
+            st.sampled_from(["kind", "question", "answer", "choices", "instructions", "x"]),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+def _read_and_judge(text: str) -> None:
+    for fmt in ("json", "tagged"):
+        try:
+            items = parse_reply(text, fmt)  # type: ignore[arg-type]
+        except OutputParseError as exc:
+            raw = exc.raw
+            items = []
+        else:
+            raw = text
+        assert raw == text
+        for language in ("en", "zh"):
+            verdict = judge_items(items, language, Rules(), counts=COUNTS)  # type: ignore[arg-type]
+            assert len(verdict.drafts) + len(verdict.rejects) == len(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_no_text_crashes_the_readers(text: str) -> None:
+    _read_and_judge(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSONISH)
+def test_no_json_value_crashes_the_readers(value: object) -> None:
+    _read_and_judge(json.dumps(value, ensure_ascii=False))
+    _read_and_judge(json.dumps({"instructions": [value]}, ensure_ascii=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_no_text_crashes_split_options(text: str) -> None:
+    for option in split_options(text):
+        assert isinstance(option, str)

@@ -14,14 +14,27 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
+from visinstruct.cli.captions import import_captions_cmd, ocr_cmd, ocr_step
+from visinstruct.cli.cost import cost_group
+from visinstruct.cli.datasets import import_dataset_cmd
+from visinstruct.cli.demo import demo_cmd
+from visinstruct.cli.generation import import_generations_cmd
 from visinstruct.cli.progress import RichProgress
 from visinstruct.cli.seeds import seeds_group
-from visinstruct.config import CONFIG_FILENAME, CONFIG_TEMPLATE, ModelSpec, ProjectConfig
+from visinstruct.config import (
+    CONFIG_FILENAME,
+    CONFIG_TEMPLATE,
+    EXPORT_FORMATS,
+    ModelSpec,
+    ProjectConfig,
+)
 from visinstruct.config import load_config as _load_config
 from visinstruct.errors import FatalModelError, VisinstructError
 from visinstruct.executors import StageSummary
+from visinstruct.export import ExportReport
 from visinstruct.project import Project
 
 __all__ = ["main"]
@@ -40,11 +53,11 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except FatalModelError as exc:
-        err.print(f"[red bold]stopped:[/] {exc}", highlight=False)
+        err.print(f"[red bold]stopped:[/] {escape(str(exc))}", highlight=False)
         err.print(f"Finished units are saved. Fix the above, then resume with: {_resume_hint()}")
         sys.exit(3)
     except VisinstructError as exc:
-        err.print(f"[red bold]error:[/] {exc}", highlight=False)
+        err.print(f"[red bold]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("\n[yellow]interrupted[/]: finished units are saved.")
@@ -108,6 +121,19 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(seeds_group)
+main.add_command(demo_cmd)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring in what already exists: open datasets, captions, raw model outputs."""
+
+
+import_group.add_command(import_dataset_cmd)
+import_group.add_command(import_generations_cmd)
+import_group.add_command(import_captions_cmd)
+main.add_command(ocr_cmd)
+main.add_command(cost_group)
 
 
 @main.command()
@@ -161,10 +187,17 @@ def _apply_models(
 @click.option("--caption-model", help="Model for captions (overrides --model).")
 @click.option("--generate-model", help="Model for instruction generation (overrides --model).")
 @click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
-@click.option("--format", "fmt", default="llava", show_default=True, help="Export format.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(EXPORT_FORMATS),
+    help="Export format (repeatable; default: export.formats of the config).",
+)
 def run(
     images_dir: Path | None, out: Path | None, config_file: Path | None, model: str | None,
-    caption_model: str | None, generate_model: str | None, retry_failed: bool, fmt: str,
+    caption_model: str | None, generate_model: str | None, retry_failed: bool,
+    formats: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run every stage: collect, caption, generate, export. Rerun to resume."""
     with _user_errors():
@@ -189,14 +222,12 @@ def run(
                 f"{report.unchanged} unchanged",
                 highlight=False,
             )
+            ocr_step(project, err)
             _run_model_stage(project, "caption", retry_failed)
             _run_model_stage(project, "generate", retry_failed)
-            exported = project.export(fmt)
+            reports = project.export(formats)
             status = project.status()
-        click.echo(
-            f"Exported {exported.records} instructions on {exported.images} images to "
-            f"{exported.path}"
-        )
+        _echo_reports(reports)
         click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
 
 
@@ -232,16 +263,57 @@ def generate(project: Path, config_file: Path | None, retry_failed: bool) -> Non
         _run_model_stage(p, "generate", retry_failed)
 
 
+def _echo_reports(reports: list[ExportReport]) -> None:
+    for r in reports:
+        click.echo(
+            f"{r.format:<10} {r.split:<10} {r.records:>7} records on {r.images:>6} images  {r.path}"
+        )
+    if reports:
+        click.echo(f"Dataset card: {reports[0].path.parent / 'README.md'}")
+
+
 @main.command()
 @_project_options
-@click.option("--format", "fmt", default="llava", show_default=True, help="Export format.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
-def export(project: Path, config_file: Path | None, fmt: str, out: Path | None) -> None:
-    """Write the current instructions in a trainer's format."""
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(EXPORT_FORMATS),
+    help="Format to write (repeatable; default: export.formats of the config).",
+)
+@click.option("--all-formats", is_flag=True, help="Write every format.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: export.dir of the config).",
+)
+def export(
+    project: Path, config_file: Path | None, formats: tuple[str, ...], all_formats: bool,
+    out: Path | None,
+) -> None:  # fmt: skip
+    """Write the current instructions in trainers' formats, with a dataset card."""
     with _user_errors(), _open(project, config_file) as p:
-        report = p.export(fmt, out)
-        click.echo(f"Exported {report.records} instructions on {report.images} images to "
-                   f"{report.path}")  # fmt: skip
+        _echo_reports(p.export(EXPORT_FORMATS if all_formats else formats, out))
+
+
+@main.command()
+@_project_options
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def stats(project: Path, config_file: Path | None, as_json: bool) -> None:
+    """What the dataset holds: counts per domain, kind and language, balance, lengths, cost."""
+    with _user_errors(), _open(project, config_file) as p:
+        data = p.stats()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{data['instructions']} instructions on {data['images']} images")
+    for domain, kinds in data["by_domain"].items():
+        cells = ", ".join(f"{k} {sum(v.values())}" for k, v in kinds.items())
+        click.echo(f"  {domain}: {cells}")
+    judge = data["answers"]["judgement"]
+    click.echo(f"judgement Yes ratio: {judge.get('yes_ratio')}")
+    click.echo(f"cost: ${data['cost']['usd']:.4f} over {data['cost']['calls']} calls")
 
 
 @main.command()

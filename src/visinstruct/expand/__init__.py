@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
-from visinstruct.expand.single import IMAGE_TOKEN, human_prompt, single_turn
+from visinstruct.expand.conversations import (
+    IMAGE_TOKEN,
+    LETTERS,
+    conversations_for_image,
+    human_prompt,
+    single_turn,
+)
+from visinstruct.expand.suffixes import SUFFIXES, suffix_for
 
-__all__ = ["IMAGE_TOKEN", "human_prompt", "single_turn"]
+__all__ = [
+    "IMAGE_TOKEN",
+    "LETTERS",
+    "SUFFIXES",
+    "conversations_for_image",
+    "human_prompt",
+    "single_turn",
+    "suffix_for",
+]

@@ -1,47 +1,42 @@
-"""LLaVA-1.5 JSON: a list of ``{id, image, conversations: [{from, value}]}``.
-
-Written as a stream to a temporary file and renamed into place, so a large export never sits
-in memory and a crash never leaves a half-written file where a trainer would read it.
-"""
+"""LLaVA-1.5 JSON: a list of ``{id, image, conversations: [{from, value}]}``."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from visinstruct.records import Conversation
+from visinstruct.export._io import write_json_list
+from visinstruct.export.source import ExportSource
 
 __all__ = ["ExportReport", "write_llava"]
 
 
 @dataclass(frozen=True)
 class ExportReport:
+    format: str
+    split: str
     path: Path
     records: int
     images: int
 
 
-def write_llava(conversations: Iterable[Conversation], path: Path) -> ExportReport:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    count = 0
-    images: set[str] = set()
-    with tmp.open("w", encoding="utf-8") as out:
-        out.write("[")
-        for conv in conversations:
-            item = {
-                "id": conv.id,
-                "image": conv.image_path,
-                "conversations": [{"from": t.role, "value": t.text} for t in conv.turns],
-            }
-            out.write(("," if count else "") + "\n" + json.dumps(item, ensure_ascii=False))
-            count += 1
-            images.add(conv.image_id)
-        out.write("\n]\n")
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(path)
-    return ExportReport(path=path, records=count, images=len(images))
+def write_llava(source: ExportSource, out_dir: Path) -> list[ExportReport]:
+    reports = []
+    for split in source.split_names() or ["train"]:
+        images: set[str] = set()
+
+        def items(split: str = split, images: set[str] = images) -> Iterator[dict[str, Any]]:
+            for conv, group in source.conversations(split):
+                images.add(group.image.id)
+                yield {
+                    "id": conv.id,
+                    "image": conv.image_path,
+                    "conversations": [{"from": t.role, "value": t.text} for t in conv.turns],
+                }
+
+        path = source.out_path(out_dir, "llava", split, ".json")
+        count = write_json_list(path, items())
+        reports.append(ExportReport("llava", split, path, count, len(images)))
+    return reports

@@ -1,147 +1,328 @@
-"""Turn a generator's reply into checked instruction drafts.
+"""Read what a generator really replies into raw items, before any judgement of their worth.
 
-Models wrap JSON in code fences and chatter, letter options, answer "(B)" or with the option
-text. The parser accepts all of that; the checks drop items that are not well-formed, and say
-why, so one bad item does not cost the rest of a reply.
+Models wrap JSON in code fences and chatter, renumber tags (Q1, Q2, Q4), drop closing tags,
+write full-width letters and Chinese punctuation, and put options inline ("A. x B. y") or one
+per line. This module accepts all of that and only *reads*: whether an item is any good is
+:mod:`visinstruct.generate.validate`'s business. The one error it raises is
+:class:`OutputParseError` when a reply holds no item at all; no input makes it crash.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from visinstruct.errors import OutputParseError
-from visinstruct.records import KINDS, Kind, Language
 
-__all__ = ["Draft", "ParseResult", "extract_json", "parse_reply"]
+__all__ = [
+    "FULLWIDTH",
+    "RawItem",
+    "extract_json",
+    "parse_json_items",
+    "parse_reply",
+    "parse_tagged_items",
+    "split_options",
+]
 
-LETTERS = "ABCD"
-_FULLWIDTH = str.maketrans("ＡＢＣＤａｂｃｄ（）．：", "ABCDabcd().:")
-_YES = {"yes", "y", "true", "是", "是的", "对", "正确"}
-_NO = {"no", "n", "false", "否", "不是", "不", "错误"}
-_OPTION_LABEL = re.compile(r"^\s*[\(（]?[A-Da-d][\)）.．:：、]\s*")
-_LETTER_ANSWER = re.compile(r"^\s*[\(（]?([A-Da-d])(?:[\)）.．:：、]|\s|$)")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+ReplyFormat = Literal["json", "tagged"]
+
+FULLWIDTH = str.maketrans(
+    "ＡＢＣＤＥＦａｂｃｄｅｆ（）．：，；？！　【】",
+    "ABCDEFabcdef().:,;?! []",
+)
+_MAX_JSON_STARTS = 64  # candidate "{" / "[" positions tried in one reply
+_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_KEYS = {
+    "question": ("question", "q", "instruction", "prompt", "问题", "题目"),
+    "answer": ("answer", "a", "correct_answer", "correct", "答案", "正确答案"),
+    "choices": ("choices", "options", "c", "选项"),
+    "kind": ("kind", "type", "question_type", "题型", "类型"),
+}
+_LIST_KEYS = ("instructions", "questions", "items", "qa", "data", "results")
+_KIND_BLOCK = re.compile(
+    r"<\s*(judge?ment|multiple[ _-]?choice|long[ _-]?vqa|short[ _-]?vqa)\s*>", re.IGNORECASE
+)
+_KIND_BLOCK_END = re.compile(
+    r"<\s*/\s*(judge?ment|multiple[ _-]?choice|long[ _-]?vqa|short[ _-]?vqa)\s*>", re.IGNORECASE
+)
+_TAG = re.compile(r"<\s*(/?)\s*([QCAqca])\s*(\d{0,3})\s*>")
+_LINE_FIELD = re.compile(
+    r"^\s*(?:[*#>\-]+\s*)?(?:\*\*)?"
+    r"(Q\s*\d{1,3}|Question\s*\d{0,3}|问题\s*\d{0,3}|"
+    r"C\s*\d{1,3}|Choices|Options|选项|"
+    r"A\s*\d{1,3}|Answer\s*\d{0,3}|答案\s*\d{0,3})"
+    r"\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OPTION_LABEL = re.compile(r"(?:^|(?<=[\s,;|、]))\(?([A-H])\s?[).:、](?!\d)\s*")
+_LEADING_LABEL = re.compile(r"^\s*\(?[A-Ha-h]\s?[).:、]\s*")
+_WRAPPERS = " \t\r\n{}\"'“”‘’`"
 
 
 @dataclass(frozen=True)
-class Draft:
-    kind: Kind
+class RawItem:
+    """One question as the reply wrote it, nothing checked yet.
+
+    ``choices`` is ``None`` when the reply gave no options at all; ``raw`` is the item's own
+    text in the reply, kept with any rejection.
+    """
+
     question: str
-    choices: tuple[str, ...]
     answer: str
+    choices: tuple[str, ...] | None = None
+    kind: str | None = None
+    raw: str = ""
 
 
-@dataclass
-class ParseResult:
-    drafts: list[Draft] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
+def _clean(text: str) -> str:
+    return text.strip(_WRAPPERS).strip()
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def split_options(text: str) -> tuple[str, ...]:
+    """Option texts from one string: "A. x B. y C. z D. w", one per line, or "x; y; z".
+
+    Labels are taken only in sequence (A, then B, ...), so a "B." inside an option's text
+    ("Plan B. ...") does not split it unless it is where the next label belongs. Labels are
+    found on a half-width copy (same length), so the option texts keep their own punctuation.
+    """
+    plain = text.translate(FULLWIDTH)
+    cuts: list[tuple[int, int]] = []
+    expected = "A"
+    for match in _OPTION_LABEL.finditer(plain):
+        if match.group(1) == expected:
+            cuts.append((match.start(), match.end()))
+            expected = chr(ord(expected) + 1)
+    if len(cuts) >= 2:
+        ends = [start for start, _ in cuts[1:]] + [len(text)]
+        return tuple(
+            _clean(text[end:stop]).rstrip(",;|、，；").strip()
+            for (_, end), stop in zip(cuts, ends, strict=True)
+        )
+    for separator in ("\n", ";", "；", "|", "、"):
+        parts = [p for p in (_clean(x) for x in text.split(separator)) if p]
+        if len(parts) >= 2:
+            return tuple(_unlabel(p) for p in parts)
+    single = _unlabel(_clean(text))
+    return (single,) if single else ()
+
+
+def _unlabel(option: str) -> str:
+    """``option`` without a leading "A." / "(B)" / "Ｃ：" label."""
+    match = _LEADING_LABEL.match(option.translate(FULLWIDTH))
+    return option[match.end() :].strip() if match else option.strip()
+
+
+def _choices_of(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return split_options(value) if value.strip() else None
+    if isinstance(value, dict):
+        return tuple(_unlabel(_text(v)) for v in value.values())
+    if isinstance(value, list):
+        texts = [_text(v) for v in value]
+        if len(texts) == 1 and len(split_options(texts[0])) > 1:
+            return split_options(texts[0])
+        return tuple(_unlabel(t) for t in texts)
+    return None
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def _loads(candidate: str) -> Any:
+    for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
+        try:
+            return json.loads(attempt)
+        except (ValueError, RecursionError):
+            continue
+    decoder = json.JSONDecoder()
+    starts = [m.start() for m in re.finditer(r"[{\[]", candidate)][:_MAX_JSON_STARTS]
+    for start in starts:
+        try:
+            value, _ = decoder.raw_decode(candidate, start)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(value, dict | list) and _json_items(value):
+            return value
+    raise ValueError("no JSON value")
 
 
 def extract_json(text: str) -> Any:
-    """The JSON value in ``text``, fenced or surrounded by prose."""
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    candidate = fenced.group(1) if fenced else text
-    start = min((i for i in (candidate.find("{"), candidate.find("[")) if i >= 0), default=-1)
-    if start < 0:
-        raise OutputParseError("the reply holds no JSON object", raw=text)
-    end = max(candidate.rfind("}"), candidate.rfind("]"))
-    try:
-        return json.loads(candidate[start : end + 1])
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise OutputParseError(f"the reply's JSON does not parse: {exc}", raw=text) from exc
-
-
-def _items(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        if isinstance(value.get("instructions"), list):
-            return list(value["instructions"])
-        items: list[Any] = []
-        for kind in KINDS:  # {"judgement": [...], ...} is a common variant
-            listed = value.get(kind)
-            for item in listed if isinstance(listed, list) else []:
-                if isinstance(item, dict):
-                    items.append({"kind": kind, **item})
-        return items
-    return []
-
-
-def _judgement(answer: str, language: Language) -> str:
-    word = answer.strip().rstrip(".。!！").strip().lower()
-    if word in _YES:
-        return "Yes" if language == "en" else "是"
-    if word in _NO:
-        return "No" if language == "en" else "否"
-    raise ValueError(f"judgement answer {answer!r} is not yes or no")
-
-
-def _multiple_choice(choices: Any, answer: str) -> tuple[tuple[str, ...], str]:
-    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
-        raise ValueError("multiple_choice needs a list of option strings")
-    options = tuple(_OPTION_LABEL.sub("", c.translate(_FULLWIDTH)).strip() for c in choices)
-    if len(options) != 4:
-        raise ValueError(f"multiple_choice needs 4 options, got {len(options)}")
-    if any(not o for o in options) or len({o.casefold() for o in options}) != 4:
-        raise ValueError("multiple_choice options must be 4 distinct non-empty texts")
-    plain = answer.translate(_FULLWIDTH).strip()
-    match = _LETTER_ANSWER.match(plain)
-    if match:
-        return options, match.group(1).upper()
-    for letter, option in zip(LETTERS, options, strict=True):
-        if plain.casefold().rstrip(".。") == option.casefold():
-            return options, letter
-    raise ValueError(f"multiple_choice answer {answer!r} names none of the options")
-
-
-def _check(item: Any, language: Language) -> Draft:
-    if not isinstance(item, dict):
-        raise ValueError("item is not an object")
-    kind = str(item.get("kind", "")).strip().lower().replace("-", "_").replace(" ", "_")
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}")
-    question = str(item.get("question") or "").strip()
-    answer = str(item.get("answer") or "").strip()
-    if not question or not answer:
-        raise ValueError(f"{kind}: empty question or answer")
-    if language == "zh" and not _CJK.search(question):
-        raise ValueError(f"{kind}: question is not in Chinese")
-    if language == "en" and _CJK.search(question):
-        raise ValueError(f"{kind}: question is not in English")
-    choices: tuple[str, ...] = ()
-    if kind == "judgement":
-        answer = _judgement(answer, language)
-    elif kind == "multiple_choice":
-        choices, answer = _multiple_choice(item.get("choices"), answer)
-    return Draft(kind=kind, question=question, choices=choices, answer=answer)
-
-
-def parse_reply(text: str, language: Language, counts: Mapping[Kind, int]) -> ParseResult:
-    """Checked drafts from ``text``, at most ``counts[kind]`` of each kind.
-
-    Raises :class:`OutputParseError` when the reply yields no usable item at all.
-    """
-    result = ParseResult()
-    taken: dict[str, int] = {}
-    seen: set[tuple[str, str]] = set()
-    for item in _items(extract_json(text)):
+    """The JSON value in ``text``: fenced, surrounded by prose, or with trailing commas."""
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    for candidate in candidates:
         try:
-            draft = _check(item, language)
-        except ValueError as exc:
-            result.rejected.append(str(exc))
+            return _loads(candidate.strip())
+        except ValueError:
             continue
-        key = (draft.kind, draft.question.casefold())
-        if key in seen or taken.get(draft.kind, 0) >= counts.get(draft.kind, 0):
-            result.rejected.append(f"{draft.kind}: duplicate or beyond the requested count")
+    raise OutputParseError("the reply holds no JSON object", raw=text)
+
+
+def _field(item: dict[str, Any], name: str) -> Any:
+    lowered = {str(k).strip().lower(): v for k, v in item.items()}
+    for key in _KEYS[name]:
+        if key in lowered:
+            return lowered[key]
+    return None
+
+
+def _json_item(item: Any, kind: str | None) -> RawItem | None:
+    if not isinstance(item, dict):
+        return None
+    question, answer = _field(item, "question"), _field(item, "answer")
+    if question is None and answer is None:
+        return None
+    given_kind = _text(_field(item, "kind")) or kind
+    try:
+        raw = json.dumps(item, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        raw = repr(item)[:2000]
+    return RawItem(
+        question=_clean(_text(question)),
+        answer=_clean(_text(answer)),
+        choices=_choices_of(_field(item, "choices")),
+        kind=given_kind or None,
+        raw=raw,
+    )
+
+
+def _json_items(value: Any, kind: str | None = None, depth: int = 0) -> list[RawItem]:
+    if depth > 4:
+        return []
+    if isinstance(value, list):
+        found = [_json_item(v, kind) for v in value]
+        return [item for item in found if item is not None]
+    if not isinstance(value, dict):
+        return []
+    single = _json_item(value, kind)
+    if single is not None:
+        return [single]
+    items: list[RawItem] = []
+    for key, sub in value.items():
+        key_text = str(key).strip().lower()
+        if key_text in _LIST_KEYS:
+            items.extend(_json_items(sub, kind, depth + 1))
+        elif isinstance(sub, list | dict):
+            items.extend(_json_items(sub, str(key), depth + 1))
+    return items
+
+
+def parse_json_items(text: str) -> list[RawItem]:
+    """Items of a JSON reply (empty when it holds no JSON or no item)."""
+    try:
+        return _json_items(extract_json(text))
+    except OutputParseError:
+        return []
+
+
+# -- tagged ---------------------------------------------------------------------------------
+
+
+def _fields_by_tags(segment: str) -> list[tuple[str, str, int, int]]:
+    """(letter, content, start, end) for every opening <Q>/<C>/<A> tag in ``segment``."""
+    tags = list(_TAG.finditer(segment))
+    fields = []
+    for i, tag in enumerate(tags):
+        if tag.group(1):
             continue
-        seen.add(key)
-        taken[draft.kind] = taken.get(draft.kind, 0) + 1
-        result.drafts.append(draft)
-    if not result.drafts:
-        reasons = "; ".join(result.rejected[:5]) or "no items"
-        raise OutputParseError(f"no usable instruction in the reply ({reasons})", raw=text)
-    return result
+        stop = tags[i + 1].start() if i + 1 < len(tags) else len(segment)
+        fields.append((tag.group(2).upper(), segment[tag.end() : stop], tag.start(), stop))
+    return fields
+
+
+def _fields_by_lines(segment: str) -> list[tuple[str, str, int, int]]:
+    """The same from "Q1: ... / A1: ..." lines, for replies that dropped the angle tags."""
+    marks = list(_LINE_FIELD.finditer(segment))
+    fields = []
+    for i, mark in enumerate(marks):
+        name = mark.group(1).strip().lower()
+        letter = "Q" if name[0] in "q问" else "A" if name[0] in "a答" else "C"
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(segment)
+        fields.append((letter, segment[mark.end() : stop], mark.start(), stop))
+    return fields
+
+
+def _group(segment: str, kind: str | None) -> list[RawItem]:
+    fields = _fields_by_tags(segment) or _fields_by_lines(segment)
+    items: list[RawItem] = []
+    current: dict[str, str] = {}
+    span = [0, 0]
+
+    def flush() -> None:
+        if current:
+            choices = current.get("C")
+            items.append(
+                RawItem(
+                    question=_clean(current.get("Q", "")),
+                    answer=_clean(current.get("A", "")),
+                    choices=split_options(choices) if choices is not None else None,
+                    kind=kind,
+                    raw=segment[span[0] : span[1]].strip(),
+                )
+            )
+
+    for letter, content, start, stop in fields:
+        if letter == "Q" or letter in current:
+            flush()
+            current = {}
+            span[0] = start
+        current[letter] = content
+        span[1] = stop
+    flush()
+    return items
+
+
+def _canonical_kind(name: str) -> str:
+    return re.sub(r"[ _-]+", "_", name.strip().lower()).replace("judgment", "judgement")
+
+
+def parse_tagged_items(text: str) -> list[RawItem]:
+    """Items of a tagged reply, ``<Q1>…</Q1><C1>…</C1><A1>…</A1>``, kind blocks optional."""
+    body = _KIND_BLOCK_END.sub("", text)
+    blocks = list(_KIND_BLOCK.finditer(body))
+    if not blocks:
+        return _group(body, None)
+    items = _group(body[: blocks[0].start()], None)
+    for i, block in enumerate(blocks):
+        stop = blocks[i + 1].start() if i + 1 < len(blocks) else len(body)
+        kind = _canonical_kind(block.group(1))
+        if kind == "multiplechoice":
+            kind = "multiple_choice"
+        items.extend(_group(body[block.end() : stop], kind))
+    return items
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def parse_reply(text: str, fmt: ReplyFormat = "json") -> list[RawItem]:
+    """The raw items of a reply, read in the asked format first, then in the other one.
+
+    Raises :class:`OutputParseError` (carrying the raw reply) when neither finds an item.
+    """
+    readers = (parse_json_items, parse_tagged_items)
+    if fmt == "tagged":
+        readers = (parse_tagged_items, parse_json_items)
+    for reader in readers:
+        items = reader(text)
+        if items:
+            return items
+    wanted = "a JSON object with an instructions list" if fmt == "json" else "<Q1>…</Q1> tags"
+    raise OutputParseError(f"no instruction found in the reply (expected {wanted})", raw=text)

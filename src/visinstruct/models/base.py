@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from visinstruct.config import ModelSpec, Role
-from visinstruct.records import ModelCall
+from visinstruct.records import CaptionSource, ModelCall
 
 __all__ = [
     "CallContext",
@@ -74,6 +74,9 @@ class ModelBackend(ABC):
     """Base of every backend. Subclasses set ``name`` and implement :meth:`chat`."""
 
     name: ClassVar[str]
+    caption_source: ClassVar[CaptionSource] = "model"
+    """How captions this backend writes are marked: ``model`` for a model's own words,
+    ``annotations`` for text assembled from labels and measurements."""
 
     def __init__(self, spec: ModelSpec, role: Role):
         self.spec = spec

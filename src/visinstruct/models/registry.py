@@ -18,6 +18,8 @@ __all__ = ["available_backends", "create_backend", "register_backend"]
 
 _BUILTIN = {
     "openai": "visinstruct.models.openai:OpenAIBackend",
+    "template": "visinstruct.models.template:TemplateBackend",
+    "annotations": "visinstruct.models.annotations:AnnotationsBackend",
 }
 _registry: dict[str, type[ModelBackend]] = {}
 

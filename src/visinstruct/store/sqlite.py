@@ -200,6 +200,30 @@ class Store:
         found = row.fetchone()
         return None if found is None else found[0]
 
+    # -- OCR and caption import (caption step) ------------------------------------------------
+
+    def ocr_pending(self, engine: str) -> list[tuple[str, str, str]]:
+        """(id, path, domain) of every image whose OCR lines did not come from ``engine``."""
+        rows = self._db.execute(
+            "SELECT id, path, domain FROM images WHERE ocr_engine IS NULL OR ocr_engine != ? "
+            "ORDER BY path",
+            (engine,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def unit_status(self, stage: str, unit_key: str, config_hash: str) -> str | None:
+        """'done', 'failed' or None (never tried) for one unit under one setting."""
+        row = self._db.execute(
+            "SELECT status FROM work_units WHERE stage = ? AND unit_key = ? AND config_hash = ?",
+            (stage, unit_key, config_hash),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def call_stages(self) -> list[str]:
+        """The stages the call ledger has rows for."""
+        rows = self._db.execute("SELECT DISTINCT stage FROM calls ORDER BY stage")
+        return [str(r[0]) for r in rows]
+
     def peer_images(self, image_id: str, n: int) -> list[ImageRecord]:
         """Up to ``n`` other images, the same ones for the same image: the ids that follow
         ``image_id`` in hash order, wrapping around. Hash order makes them a fair sample."""
@@ -356,15 +380,34 @@ class Store:
         )
         return int(row.fetchone()[0])
 
+    @staticmethod
+    def _scope(
+        config_hash: str | None, caption_hash: str | None, include_imports: bool
+    ) -> tuple[str, list[Any]]:
+        """WHERE clause for "the instructions of these settings", plus imported ones."""
+        clauses, args = [], []
+        if config_hash is not None:
+            own = "i.config_hash = ?"
+            args.append(config_hash)
+            if caption_hash is not None:
+                own += " AND i.caption_id IN (SELECT id FROM captions WHERE config_hash = ?)"
+                args.append(caption_hash)
+            clauses.append(f"({own})")
+        if include_imports:
+            clauses.append("i.config_hash LIKE 'import:%'")
+        return (" OR ".join(clauses) or "0"), args
+
     def instructions(
-        self, config_hash: str, caption_hash: str | None = None
+        self,
+        config_hash: str | None,
+        caption_hash: str | None = None,
+        *,
+        include_imports: bool = False,
     ) -> Iterator[Instruction]:
-        """Instructions made under a generate setting, from captions of a caption setting."""
-        sql = "SELECT i.* FROM instructions i WHERE i.config_hash = ?"
-        args: list[Any] = [config_hash]
-        if caption_hash is not None:
-            sql += " AND i.caption_id IN (SELECT id FROM captions WHERE config_hash = ?)"
-            args.append(caption_hash)
+        """Instructions made under a generate setting from captions of a caption setting
+        (and, when asked, every imported one), grouped by image in a stable order."""
+        where, args = self._scope(config_hash, caption_hash, include_imports)
+        sql = f"SELECT i.* FROM instructions i WHERE {where}"
         for r in self._db.execute(sql + " ORDER BY i.image_id, i.kind, i.language, i.id", args):
             yield Instruction(
                 id=r["id"], image_id=r["image_id"], domain=r["domain"], kind=r["kind"],
@@ -372,6 +415,23 @@ class Store:
                 answer=r["answer"], provenance=Provenance.model_validate_json(r["provenance"]),
                 checks=json.loads(r["checks"]), review_status=r["review_status"],
             )  # fmt: skip
+
+    def instruction_index(
+        self,
+        config_hash: str | None,
+        caption_hash: str | None = None,
+        *,
+        include_imports: bool = False,
+    ) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """image id → (domain, kinds present) over the same scope as :meth:`instructions`:
+        what a split needs to stratify images without loading every instruction."""
+        where, args = self._scope(config_hash, caption_hash, include_imports)
+        rows = self._db.execute(
+            "SELECT i.image_id, MIN(i.domain), GROUP_CONCAT(DISTINCT i.kind) "
+            f"FROM instructions i WHERE {where} GROUP BY i.image_id",
+            args,
+        )
+        return {r[0]: (r[1], tuple(sorted(r[2].split(",")))) for r in rows}
 
     def count_instructions(self, config_hash: str | None = None) -> int:
         if config_hash is None:
@@ -424,3 +484,10 @@ class Store:
         sql = f"SELECT {fields} FROM calls" + (" WHERE stage = ?" if stage else "") + " ORDER BY id"
         rows = self._db.execute(sql, (stage,) if stage else ())
         return [ModelCall.model_validate(dict(r)) for r in rows]
+
+    # -- manifest priors (collect/manifest.py) ----------------------------------------------
+
+    def set_prior(self, image_id: str, prior: dict[str, Any]) -> None:
+        """Replace an image's prior knowledge, e.g. when its manifest row was edited."""
+        with self.transaction() as db:
+            db.execute("UPDATE images SET prior = ? WHERE id = ?", (_json(prior), image_id))

@@ -1,0 +1,176 @@
+"""The demo, offline: all four kinds per image, every answer re-derived from its sources.
+
+The demo runs once per module with the network closed (any connection that is not to the
+loopback interface raises) and no API key in the environment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from visinstruct.caption import CaptionStage
+from visinstruct.demo import DemoReport, run_demo, samples
+from visinstruct.facts import GroundedItem
+from visinstruct.generate.stage import PEERS, GenerateStage
+from visinstruct.models.base import ChatRequest
+from visinstruct.models.registry import create_backend
+from visinstruct.models.template import TemplateBackend
+from visinstruct.project import Project
+from visinstruct.records import Instruction, Language
+
+
+def _groundtruth() -> ModuleType:
+    path = Path(__file__).parents[1] / "facts" / "groundtruth.py"
+    spec = importlib.util.spec_from_file_location("groundtruth", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+truth = _groundtruth().truth
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoReport]:
+    real_connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: Any) -> None:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost") and not str(address).startswith("/"):
+            raise AssertionError(f"the demo tried to reach the network: {address}")
+        real_connect(self, address)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("OPENAI_API_KEY", raising=False)
+        mp.delenv("OPENAI_BASE_URL", raising=False)
+        mp.setattr(socket.socket, "connect", loopback_only)
+        yield run_demo(tmp_path_factory.mktemp("demo") / "project")
+
+
+def _instructions(project: Project) -> list[Instruction]:
+    return list(
+        project.store.instructions(
+            GenerateStage.hash_of(project.config), CaptionStage.hash_of(project.config)
+        )
+    )
+
+
+def _traces(project: Project) -> dict[tuple[str, str, str], GroundedItem]:
+    """(image id, language, question) → the item the template backend composed, with claims.
+
+    The request context is rebuilt exactly as the generate stage builds it.
+    """
+    backend = create_backend(project.config.models.get("generator"), "generator")
+    assert isinstance(backend, TemplateBackend)
+    stage = GenerateStage(project.config, project.store, backend, root=project.root)
+    counts = {k: n for k, n in project.config.generate.counts.items() if n > 0}
+    found = {}
+    for caption in project.store.captions(CaptionStage.hash_of(project.config)):
+        image = project.store.image(caption.image_id)
+        for language in project.config.generate.languages:
+            key = f"{caption.id}:{language}"
+            seeds = stage.seeds_for(image.domain, language, key, list(counts))
+            context = {"image": image, "language": language, "counts": counts, "seeds": seeds,
+                       "peers": project.store.peer_images(image.id, PEERS)}  # fmt: skip
+            for item in backend.compose_items(ChatRequest((), context=context)):
+                found[(image.id, language, item.question)] = item
+    return found
+
+
+def test_export_holds_all_four_kinds_for_every_sample_image(demo: DemoReport) -> None:
+    assert {r.format for r in demo.exports} >= {"llava"}
+    llava = next(r for r in demo.exports if r.format == "llava")
+    exported = json.loads(llava.path.read_text(encoding="utf-8"))
+    assert llava.images == len(samples()) == 12
+    with Project.open(demo.project) as project:
+        instructions = _instructions(project)
+        paths = {i.image_id: project.store.image(i.image_id).path for i in instructions}
+    assert {row["id"] for row in exported} == {i.id for i in instructions}
+    kinds: dict[tuple[str, Language], set[str]] = {}
+    for i in instructions:
+        kinds.setdefault((paths[i.image_id], i.language), set()).add(i.kind)
+    assert len({path for path, _ in kinds}) == 12
+    for (path, language), found in kinds.items():
+        assert found == {"judgement", "multiple_choice", "long_vqa", "short_vqa"}, (path, language)
+
+
+def test_every_answer_is_checkable_against_the_facts_it_came_from(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        instructions = _instructions(project)
+        traces = _traces(project)
+        images = {i.image_id: project.store.image(i.image_id) for i in instructions}
+    mismatches = []
+    for ins in instructions:
+        item = traces[(ins.image_id, ins.language, ins.question)]
+        image = images[ins.image_id]
+        assert item.claims, ins.question
+        for claim in item.claims:
+            if truth(image, claim) is not claim.holds:
+                mismatches.append((Path(image.path).name, ins.question, claim))
+        if ins.kind == "judgement":
+            expected = item.claims[0].holds
+            assert (
+                ins.answer
+                == {True: {"en": "Yes", "zh": "是"}, False: {"en": "No", "zh": "否"}}[expected][
+                    ins.language
+                ]
+            )
+        elif ins.kind == "multiple_choice":
+            right = "ABCD".index(ins.answer)
+            assert [c.holds for c in item.claims] == [n == right for n in range(4)]
+            assert ins.choices == list(item.choices)
+        else:
+            assert ins.answer == item.answer
+    assert mismatches == []
+
+
+def test_judgements_are_correct_by_construction_and_balanced(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        instructions = _instructions(project)
+        traces = _traces(project)
+        images = {i.image_id: project.store.image(i.image_id) for i in instructions}
+    answers: Counter[str] = Counter()
+    for ins in (i for i in instructions if i.kind == "judgement"):
+        (claim,) = traces[(ins.image_id, ins.language, ins.question)].claims
+        derived = truth(images[ins.image_id], claim)
+        assert derived is not None, ins.question
+        assert (
+            ins.answer == ("Yes" if derived else "No")
+            if ins.language == "en"
+            else ins.answer == ("是" if derived else "否")
+        )
+        answers["yes" if ins.answer in ("Yes", "是") else "no"] += 1
+    assert answers["yes"] == answers["no"] > 0
+
+
+def test_captions_are_marked_and_calls_are_free(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        captions = list(project.store.captions(CaptionStage.hash_of(project.config)))
+        calls = project.store.calls()
+        status = project.status()
+    assert len(captions) == 12
+    assert {c.source for c in captions} == {"annotations"}
+    assert {c.endpoint for c in calls} == {"annotations:", "template:"}
+    assert {c.outcome for c in calls} == {"ok"}
+    assert sum(c.input_tokens + c.output_tokens for c in calls) == 0
+    assert status["cost_usd"] == 0
+    assert status["calls"]["total"] == 12 + 24
+
+
+def test_rerun_resumes_without_new_calls(demo: DemoReport) -> None:
+    again = run_demo(demo.project)
+    assert again.collected.unchanged == 12
+    assert again.collected.accepted == 0
+    assert all(s.done == 0 for s in again.stages)
+    assert again.instructions == demo.instructions

@@ -1,0 +1,153 @@
+"""Every export format of a 200-instruction project, checked against what its loader expects."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from visinstruct.errors import InputError
+from visinstruct.export import EXPORT_FORMATS
+from visinstruct.project import Project
+
+
+def _configure(project: Project, **export: Any) -> None:
+    data = project.config.export.model_dump()
+    data.update(export)
+    project.config.export = type(project.config.export).model_validate(data)
+
+
+def _images_of_llava(path: Path) -> set[str]:
+    return {r["image"] for r in json.loads(path.read_text())}
+
+
+def test_llava_sharegpt_internvl_fields_and_image_tokens(project: Project) -> None:
+    reports = project.export(["llava", "sharegpt", "internvl"])
+    out = project.config.export.dir
+    assert {(r.format, r.records) for r in reports} == {
+        ("llava", 200), ("sharegpt", 200), ("internvl", 200)
+    }  # fmt: skip
+    for item in json.loads((out / "llava.json").read_text()):
+        assert set(item) == {"id", "image", "conversations"}
+        assert Path(item["image"]).is_file()
+        turns = item["conversations"]
+        assert [t["from"] for t in turns] == ["human", "gpt"]
+        assert sum(t["value"].count("<image>") for t in turns) == 1
+        assert turns[0]["value"].startswith("<image>\n")
+    for item in json.loads((out / "sharegpt.json").read_text()):
+        assert set(item) == {"messages", "images"}
+        assert [m["role"] for m in item["messages"]] == ["user", "assistant"]
+        tokens = sum(m["content"].count("<image>") for m in item["messages"])
+        assert tokens == len(item["images"]) == 1
+        assert all(Path(p).is_file() for p in item["images"])
+    info = json.loads((out / "dataset_info.json").read_text())
+    entry = info["visinstruct_train"]
+    assert (out / entry["file_name"]).is_file()
+    assert entry["formatting"] == "sharegpt"
+    assert entry["columns"] == {"messages": "messages", "images": "images"}
+    lines = (out / "internvl.jsonl").read_text().splitlines()
+    meta = json.loads((out / "internvl_meta.json").read_text())["visinstruct_train"]
+    assert set(meta) == {"root", "annotation", "data_augment", "repeat_time", "length"}
+    assert meta["length"] == len(lines) == 200 and Path(meta["annotation"]).is_file()
+    for line in lines:
+        row = json.loads(line)
+        assert Path(meta["root"], row["image"]).is_file()
+        assert row["width"] > 0 and row["conversations"][0]["from"] == "human"
+
+
+def test_parquet_rows_carry_image_bytes_and_load_with_datasets(project: Project) -> None:
+    datasets = pytest.importorskip("datasets", reason="install the dev extra")
+    (report,) = project.export(["parquet"])
+    assert report.records == 200
+    loaded = datasets.load_dataset("parquet", data_files=str(report.path), split="train")
+    assert len(loaded) == 200
+    assert isinstance(loaded.features["image"], datasets.Image)
+    raw = loaded.cast_column("image", datasets.Image(decode=False))
+    images = {i.id: i for i in project.store.images()}
+    for row, raw_row in zip(loaded, raw, strict=True):
+        original = images[row["image_id"]]
+        assert raw_row["image"]["bytes"] == Path(original.path).read_bytes()
+        assert row["image"].size == (original.width, original.height)
+        assert row["conversations"][0]["value"].count("<image>") == 1
+
+
+def test_splits_never_share_an_image_and_follow_domains(project: Project) -> None:
+    _configure(project, split={"validation": 0.2, "test": 0.2, "seed": 3}, formats=EXPORT_FORMATS)
+    reports = project.export()
+    out = project.config.export.dir
+    seen = {s: _images_of_llava(out / f"llava_{s}.json") for s in ("train", "validation", "test")}
+    assert not seen["train"] & seen["validation"]
+    assert not seen["train"] & seen["test"]
+    assert not seen["validation"] & seen["test"]
+    assert sum(len(v) for v in seen.values()) == 25
+    # Stratified: every domain with 10 images holds out 2 for test and 2 for validation.
+    test_domains = sorted(Path(p).parent.name for p in seen["test"])
+    assert test_domains.count("landmark") == 2 and test_domains.count("ocr") == 2
+    assert {r.format for r in reports} == set(EXPORT_FORMATS)
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text()), delimiter="\t"))
+
+
+def test_vlmevalkit_tsvs_hold_the_test_split(project: Project) -> None:
+    _configure(project, split={"test": 0.2})
+    project.export(["vlmevalkit"])
+    out = project.config.export.dir
+    mcq = _tsv(out / "visinstruct_mcq_test.tsv")
+    yorn = _tsv(out / "visinstruct_yorn_test.tsv")
+    assert len(mcq) == 5 * 2 and len(yorn) == 5 * 3
+    assert list(mcq[0]) == ["index", "image", "question", "A", "B", "C", "D", "answer",
+                            "category", "l2-category"]  # fmt: skip
+    for rows in (mcq, yorn):
+        by_index = {r["index"]: r for r in rows}
+        for row in rows:
+            image = row["image"]
+            if len(image) <= 64:  # a reference to the row that holds this image
+                image = by_index[image]["image"]
+            Image.open(io.BytesIO(base64.b64decode(image))).verify()
+    assert {r["answer"] for r in mcq} <= set("ABCD")
+    assert {r["answer"] for r in yorn} == {"Yes", "No"}
+
+
+def test_vlmevalkit_without_a_test_split_says_what_to_set(project: Project) -> None:
+    with pytest.raises(InputError, match=r"export\.split\.test"):
+        project.export(["vlmevalkit"])
+
+
+def test_review_status_and_failed_checks_are_filtered(project: Project) -> None:
+    first = next(project.store.instructions(None, include_imports=True))
+    rejected = first.model_copy(update={"id": "r" * 32, "review_status": "rejected"})
+    failed = first.model_copy(
+        update={"id": "f" * 32, "checks": {"grounded": {"passed": False, "score": 0.1}}}
+    )
+    project.store.complete_unit("import", "extra", "import:test", [rejected, failed])
+    (report,) = project.export(["llava"])
+    assert report.records == 200
+    stats = project.stats()
+    assert stats["review"]["in_scope"] == 202
+    assert stats["review"]["by_status"]["rejected"] == 1
+    assert stats["verification"] == {"checked": 1, "failed": 1, "checked_rate": 0.005}
+
+
+def test_multi_round_conversations(project: Project) -> None:
+    _configure(project, turns=3)
+    (report,) = project.export(["llava"])
+    records = json.loads(report.path.read_text())
+    # 6 English per image → 2 conversations of 3; 2 Chinese → 1 of 2.
+    assert report.records == 25 * 3
+    for item in records:
+        humans = [t["value"] for t in item["conversations"] if t["from"] == "human"]
+        assert 1 <= len(humans) <= 3
+        assert sum(h.count("<image>") for h in humans) == 1 and humans[0].startswith("<image>")
+
+
+def test_unknown_format_is_named(project: Project) -> None:
+    with pytest.raises(InputError, match="'csv'"):
+        project.export(["csv"])
