@@ -237,16 +237,10 @@ class Project:
                 rows.append(StageStatus(stage_cls.name, 0, 0, 0))
                 continue
             counts = self.store.unit_counts(stage_cls.name, config_hash)
-            total = self._count_units(stage_cls)
+            total = stage_cls.count_units(self.config, self.store)
             pending = max(0, total - counts.done - counts.failed)
             rows.append(StageStatus(stage_cls.name, counts.done, counts.failed, pending))
         return rows
-
-    def _count_units(self, stage_cls: type[ModelStage]) -> int:
-        if stage_cls is CaptionStage:
-            return self.store.count_images()
-        captions = self.store.count_captions(CaptionStage.hash_of(self.config))
-        return captions * GenerateStage.units_per_caption(self.config)
 
     def status(self) -> dict[str, Any]:
         """What is done, failed and pending per stage, and what the calls cost."""

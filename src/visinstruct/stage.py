@@ -63,8 +63,13 @@ class ModelStage(ABC):
     def candidates(self) -> Iterator[WorkUnit]:
         """Every unit this stage has under the current settings, done or not."""
 
+    @classmethod
     @abstractmethod
-    def count_candidates(self) -> int: ...
+    def count_units(cls, config: ProjectConfig, store: Store) -> int:
+        """How many units the stage has under ``config`` (done or not), without a backend."""
+
+    def count_candidates(self) -> int:
+        return self.count_units(self.config, self.store)
 
     @abstractmethod
     async def process(self, unit: WorkUnit, context: CallContext) -> Sequence[Record]:

@@ -31,3 +31,19 @@ def test_card_figures_match_stats_and_plots_open(project: Project) -> None:
             im.load()
             assert im.width > 100
     assert re.search(r"Total: \d+ calls", card)
+
+
+def test_stats_json_command_prints_what_the_card_shows(project: Project) -> None:
+    from click.testing import CliRunner
+
+    from visinstruct.cli import main
+
+    project.save_config()
+    runner = CliRunner()
+    exported = runner.invoke(main, ["export", "-p", str(project.root), "--format", "sharegpt"])
+    assert exported.exit_code == 0, exported.output
+    printed = runner.invoke(main, ["stats", "-p", str(project.root), "--json"])
+    assert printed.exit_code == 0, printed.output
+    card_stats = json.loads((project.root / "exports" / "stats.json").read_text())
+    assert json.loads(printed.stdout) == card_stats
+    assert card_stats["instructions"] == 200

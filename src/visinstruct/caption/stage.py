@@ -22,6 +22,7 @@ from visinstruct.executors.base import WorkUnit
 from visinstruct.models.base import CallContext, ChatRequest, Message
 from visinstruct.records import Caption, ImageRecord, Record
 from visinstruct.stage import ModelStage
+from visinstruct.store import Store
 
 __all__ = ["CaptionStage", "retry_temperature"]
 
@@ -71,8 +72,9 @@ class CaptionStage(ModelStage):
         for image in self.store.images():
             yield WorkUnit(image.id, image)
 
-    def count_candidates(self) -> int:
-        return self.store.count_images()
+    @classmethod
+    def count_units(cls, config: ProjectConfig, store: Store) -> int:
+        return store.count_images()
 
     def request_for(self, image: ImageRecord, attempt: int = 1) -> tuple[ChatRequest, str]:
         """The request for ``image`` on try ``attempt``, and the prompt version it records

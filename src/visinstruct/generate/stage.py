@@ -47,6 +47,7 @@ from visinstruct.records import (
 )
 from visinstruct.seeds import SeedSampler, load_bank
 from visinstruct.stage import ModelStage
+from visinstruct.store import Store
 
 __all__ = ["FALLBACK_DOMAIN", "GenerateStage"]
 
@@ -122,9 +123,10 @@ class GenerateStage(ModelStage):
                     key = f"{caption.id}:{language}:{kind}"
                     yield WorkUnit(key, (caption, language, kind))
 
-    def count_candidates(self) -> int:
-        n = self.store.count_captions(self._caption_hash())
-        return n * self.units_per_caption(self.config)
+    @classmethod
+    def count_units(cls, config: ProjectConfig, store: Store) -> int:
+        n = store.count_captions(CaptionStage.hash_of(config))
+        return n * cls.units_per_caption(config)
 
     @cached_property
     def _sampler(self) -> SeedSampler:
