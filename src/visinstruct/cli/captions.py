@@ -7,14 +7,12 @@ the same way.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from visinstruct.caption import (
     IMPORT_FORMATS,
@@ -23,60 +21,18 @@ from visinstruct.caption import (
     OcrReport,
     open_reader,
 )
+from visinstruct.cli._common import err, open_project, project_options, user_errors
 from visinstruct.cli.progress import RichProgress
-from visinstruct.config import CONFIG_FILENAME
-from visinstruct.errors import VisinstructError
 from visinstruct.project import Project
 
 __all__ = [
     "import_captions_cmd",
     "ocr_cmd",
     "ocr_step",
-    "open_project",
-    "project_options",
-    "user_errors",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_err = Console(stderr=True)
 _SHOWN_ERRORS = 20
-
-
-def _error(exc: VisinstructError, console: Console) -> NoReturn:
-    # Escaped: messages hold brackets that are not markup, e.g. pip install 'visinstruct[ocr]'.
-    console.print(f"[red bold]error:[/] {escape(str(exc))}", highlight=False)
-    sys.exit(2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """One clear line and exit code 2 for our errors; Ctrl-C keeps what is committed."""
-    try:
-        yield
-    except VisinstructError as exc:
-        _error(exc, _err)
-    except KeyboardInterrupt:
-        _err.print("\n[yellow]interrupted[/]: everything finished so far is saved.")
-        sys.exit(130)
-
-
-def project_options(fn: F) -> F:
-    """``--project`` and ``--config``, as every project command takes them."""
-    fn = click.option(
-        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-        help=f"Project config file (default: PROJECT/{CONFIG_FILENAME}).",
-    )(fn)  # fmt: skip
-    fn = click.option(
-        "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-        show_default=True, help="Project folder.",
-    )(fn)  # fmt: skip
-    return fn
-
-
-def open_project(project: Path, config_file: Path | None) -> Project:
-    if config_file is not None:
-        return Project.from_config_file(config_file)
-    return Project.open(project)
 
 
 def _ocr_line(report: OcrReport) -> str:
@@ -95,13 +51,10 @@ def _ocr_line(report: OcrReport) -> str:
 
 def ocr_step(project: Project, console: Console | None = None) -> OcrReport:
     """Run OCR with progress bars and print one summary line (the ``run`` command's step)."""
-    console = console or _err
+    console = console or err
     bars = RichProgress(console)
     try:
         report = project.ocr(bars)
-    except VisinstructError as exc:  # reported here: the hint must survive rich markup
-        bars.close()
-        _error(exc, console)
     finally:
         bars.close()
     console.print(_ocr_line(report), highlight=False)
@@ -124,7 +77,7 @@ def ocr_cmd(project: Path, config_file: Path | None) -> None:
             return
         # Asked for by name, a missing extra is an error even under ``enabled: auto``.
         reader, _ = open_reader(p.config.ocr.model_copy(update={"enabled": True}))
-        bars = RichProgress(_err)
+        bars = RichProgress(err)
         try:
             report = p.ocr(bars, reader=reader)
         finally:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from visinstruct.caption import StageEstimate, estimate_caption
 from visinstruct.caption.estimate import Counting
-from visinstruct.cli.captions import open_project, project_options, user_errors
+from visinstruct.cli._common import open_project, project_options, user_errors
 
 __all__ = ["cost_group"]
 

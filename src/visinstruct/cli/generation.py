@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import get_args
 
 import click
 
+from visinstruct.cli._common import user_errors
 from visinstruct.config import CONFIG_FILENAME, ProjectConfig, load_config
-from visinstruct.errors import VisinstructError
 from visinstruct.generate import GenerationImportReport, Rules, import_generations
 from visinstruct.project import DB_FILENAME
 from visinstruct.records import Kind, Language
 from visinstruct.store import Store
 
 __all__ = ["import_generations_cmd"]
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """One clear line and exit code 2 for our errors, as the other commands do."""
-    try:
-        yield
-    except VisinstructError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
 
 
 def _config(project: Path) -> ProjectConfig:
@@ -91,7 +78,7 @@ def import_generations_cmd(
     Every row goes through the same parser and checks as generated replies; importing the same
     file again adds nothing.
     """
-    with _user_errors():
+    with user_errors():
         config = _config(project)
         project.mkdir(parents=True, exist_ok=True)
         with Store(project / DB_FILENAME) as store:

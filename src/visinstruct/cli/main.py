@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
 from rich.table import Table
 
+from visinstruct.cli._common import err, open_project, project_options, user_errors
 from visinstruct.cli.captions import import_captions_cmd, ocr_cmd, ocr_step
 from visinstruct.cli.cost import cost_group
 from visinstruct.cli.datasets import import_dataset_cmd
@@ -32,7 +29,6 @@ from visinstruct.config import (
     ProjectConfig,
 )
 from visinstruct.config import load_config as _load_config
-from visinstruct.errors import FatalModelError, VisinstructError
 from visinstruct.executors import StageSummary
 from visinstruct.export import ExportReport
 from visinstruct.project import Project
@@ -40,47 +36,6 @@ from visinstruct.project import Project
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True)
-
-
-def _resume_hint() -> str:
-    return "visinstruct " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn our errors into one clear line and an exit code; Ctrl-C into a resume hint."""
-    try:
-        yield
-    except FatalModelError as exc:
-        err.print(f"[red bold]stopped:[/] {escape(str(exc))}", highlight=False)
-        err.print(f"Finished units are saved. Fix the above, then resume with: {_resume_hint()}")
-        sys.exit(3)
-    except VisinstructError as exc:
-        err.print(f"[red bold]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("\n[yellow]interrupted[/]: finished units are saved.")
-        err.print(f"Resume with: {_resume_hint()}")
-        sys.exit(130)
-
-
-def _project_options(fn: F) -> F:
-    fn = click.option(
-        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-        help=f"Project config file (default: PROJECT/{CONFIG_FILENAME}).",
-    )(fn)  # fmt: skip
-    fn = click.option(
-        "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-        show_default=True, help="Project folder.",
-    )(fn)  # fmt: skip
-    return fn
-
-
-def _open(project: Path, config_file: Path | None) -> Project:
-    if config_file is not None:
-        return Project.from_config_file(config_file)
-    return Project.open(project)
 
 
 def _summary(summary: StageSummary) -> None:
@@ -140,7 +95,7 @@ main.add_command(cost_group)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a project folder with a commented visinstruct.yaml."""
-    with _user_errors():
+    with user_errors():
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / CONFIG_FILENAME
         if target.exists():
@@ -200,7 +155,7 @@ def run(
     formats: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run every stage: collect, caption, generate, export. Rerun to resume."""
-    with _user_errors():
+    with user_errors():
         if config_file is not None:
             project = Project.from_config_file(config_file)
         elif images_dir is not None and out is not None:
@@ -232,10 +187,10 @@ def run(
 
 
 @main.command()
-@_project_options
+@project_options
 def collect(project: Path, config_file: Path | None) -> None:
     """Step (a): collect the configured image folder into the project."""
-    with _user_errors(), _open(project, config_file) as p, p.lock():
+    with user_errors(), open_project(project, config_file) as p, p.lock():
         report = p.collect()
         click.echo(
             f"{report.accepted} new images, {report.rejected} rejected, "
@@ -246,20 +201,20 @@ def collect(project: Path, config_file: Path | None) -> None:
 
 
 @main.command()
-@_project_options
+@project_options
 @click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
 def caption(project: Path, config_file: Path | None, retry_failed: bool) -> None:
     """Step (b): caption every collected image with the captioner model."""
-    with _user_errors(), _open(project, config_file) as p, p.lock():
+    with user_errors(), open_project(project, config_file) as p, p.lock():
         _run_model_stage(p, "caption", retry_failed)
 
 
 @main.command()
-@_project_options
+@project_options
 @click.option("--retry-failed", is_flag=True, help="Try again units that used up their attempts.")
 def generate(project: Path, config_file: Path | None, retry_failed: bool) -> None:
     """Step (d): generate instructions from every caption with the generator model."""
-    with _user_errors(), _open(project, config_file) as p, p.lock():
+    with user_errors(), open_project(project, config_file) as p, p.lock():
         _run_model_stage(p, "generate", retry_failed)
 
 
@@ -273,7 +228,7 @@ def _echo_reports(reports: list[ExportReport]) -> None:
 
 
 @main.command()
-@_project_options
+@project_options
 @click.option(
     "--format",
     "formats",
@@ -293,16 +248,16 @@ def export(
     out: Path | None,
 ) -> None:  # fmt: skip
     """Write the current instructions in trainers' formats, with a dataset card."""
-    with _user_errors(), _open(project, config_file) as p:
+    with user_errors(), open_project(project, config_file) as p:
         _echo_reports(p.export(EXPORT_FORMATS if all_formats else formats, out))
 
 
 @main.command()
-@_project_options
+@project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def stats(project: Path, config_file: Path | None, as_json: bool) -> None:
     """What the dataset holds: counts per domain, kind and language, balance, lengths, cost."""
-    with _user_errors(), _open(project, config_file) as p:
+    with user_errors(), open_project(project, config_file) as p:
         data = p.stats()
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -317,11 +272,11 @@ def stats(project: Path, config_file: Path | None, as_json: bool) -> None:
 
 
 @main.command()
-@_project_options
+@project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def status(project: Path, config_file: Path | None, as_json: bool) -> None:
     """Units done / failed / pending per stage, calls, tokens and cost."""
-    with _user_errors(), _open(project, config_file) as p:
+    with user_errors(), open_project(project, config_file) as p:
         data = p.status()
     if as_json:
         click.echo(json.dumps(data, indent=2))

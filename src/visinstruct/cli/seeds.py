@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from visinstruct.cli._common import user_errors
 from visinstruct.config import CONFIG_FILENAME, load_config
-from visinstruct.errors import VisinstructError
 from visinstruct.records import KINDS, LANGUAGES
 from visinstruct.seeds import (
     ImportReport,
@@ -38,16 +36,6 @@ _project_option = click.option(
 )  # fmt: skip
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """One clear line and exit code 2 for our errors, as the other commands do."""
-    try:
-        yield
-    except VisinstructError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-
-
 def _project_bank(project: Path) -> SeedBank:
     """The bank a run in ``project`` would use: shipped, project seeds/, then seeds.paths."""
     config_file = project / CONFIG_FILENAME
@@ -65,7 +53,7 @@ def seeds_group() -> None:
 @_project_option
 def list_cmd(as_json: bool, project: Path) -> None:
     """List the domains with their seed counts per kind (en/zh)."""
-    with _user_errors():
+    with user_errors():
         bank = _project_bank(project)
     if as_json:
         click.echo(json.dumps(_list_json(bank), ensure_ascii=False, indent=2))
@@ -107,7 +95,7 @@ def _list_table(bank: SeedBank) -> list[str]:
 @_project_option
 def show_cmd(domain: str, project: Path) -> None:
     """Show one domain's description and all of its seed questions."""
-    with _user_errors():
+    with user_errors():
         bank = _project_bank(project)
         found = bank.domain(domain)
     click.echo(f"{found.domain}: {found.title}")
@@ -126,7 +114,7 @@ def show_cmd(domain: str, project: Path) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def validate_cmd(path: Path | None) -> None:
     """Check seed files (default: the bank shipped with visinstruct); exit 1 on any problem."""
-    with _user_errors():
+    with user_errors():
         report = validate_shipped_bank() if path is None else validate_path(path)
     _print_validation(report)
     if not report.ok:
@@ -157,7 +145,7 @@ def import_cmd(path: Path, out_dir: Path, force: bool) -> None:
 
     Empty or unusable files are reported and skipped; the command still succeeds.
     """
-    with _user_errors():
+    with user_errors():
         report = import_reference(path, out_dir, overwrite=force)
     _print_import(report)
 
