@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from visinstruct.caption.gate import check_caption, detect_language
 from visinstruct.caption.stage import CaptionStage
-from visinstruct.collect import inspect_image
+from visinstruct.collect import admit_image
 from visinstruct.config import ProjectConfig
 from visinstruct.errors import InputError
 from visinstruct.records import Caption, ImageRecord, Language, OcrLine
@@ -150,16 +150,14 @@ class _Importer:
         if not path.is_file():
             raise _RowError(f"image {str(path)!r} does not exist (relative paths are read "
                             f"from {str(self.image_root)!r}; see --image-root)")  # fmt: skip
-        found = inspect_image(path, self.domain)
-        if not isinstance(found, ImageRecord):
-            raise _RowError(f"image {str(path)!r} cannot be used: {found.reason}")
-        if self.store.image_id_with_hash(found.id) is not None:
-            return self.store.image(found.id)
         prior = _prior(row) if self.fmt == "reference" else {}
-        record = found.model_copy(update={"prior": prior, "source": "imported"})
-        stat = path.stat()
-        self.store.record_image(record, stat.st_size, stat.st_mtime)
-        self.report.new_images += 1
+        try:
+            record, added = admit_image(
+                self.store, path, self.domain, source="imported", prior=prior
+            )
+        except InputError as exc:
+            raise _RowError(str(exc)) from exc
+        self.report.new_images += added
         return record
 
     def import_row(self, row: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -20,7 +21,14 @@ from visinstruct.errors import InputError
 from visinstruct.records import ImageRecord, Rejection
 from visinstruct.store import Store
 
-__all__ = ["CollectReport", "collect_folder", "domain_name", "inspect_image", "walk_folder"]
+__all__ = [
+    "CollectReport",
+    "admit_image",
+    "collect_folder",
+    "domain_name",
+    "inspect_image",
+    "walk_folder",
+]
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 _MAX_PIXELS = 100_000_000
@@ -99,6 +107,30 @@ def inspect_image(path: Path, domain: str) -> ImageRecord | Rejection:
         phash=phash,
         source="folder",
     )
+
+
+def admit_image(
+    store: Store,
+    path: Path,
+    domain: str,
+    *,
+    source: str,
+    prior: dict[str, Any] | None = None,
+) -> tuple[ImageRecord, bool]:
+    """Bring one image an importer names into the store: (its record, whether it was new).
+
+    An image already in the store (same bytes) is reused as it is, whatever path or importer
+    brought it first. Raises :class:`InputError` with the reason when the file is unusable.
+    """
+    found = inspect_image(path, domain)
+    if isinstance(found, Rejection):
+        raise InputError(f"image {path} cannot be used: {found.reason}")
+    if store.image_id_with_hash(found.id) is not None:
+        return store.image(found.id), False
+    record = found.model_copy(update={"source": source, "prior": dict(prior or {})})
+    stat = path.stat()
+    store.record_image(record, stat.st_size, stat.st_mtime)
+    return record, True
 
 
 def collect_folder(store: Store, root: Path, default_domain: str) -> CollectReport:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visinstruct.collect import domain_name, inspect_image
+from visinstruct.collect import admit_image, domain_name
 from visinstruct.errors import InputError, OutputParseError
 from visinstruct.generate.parse import parse_reply
 from visinstruct.generate.validate import Rules, Verdict, han_share, judge_items
@@ -134,15 +134,12 @@ class _Importer:
         path = _resolve(raw_path, self.source, self.images_root)
         if path is None:
             return f"image not found: {raw_path} (pass --images-root to say where images are)"
-        inspected = inspect_image(path, self.domain or _domain_of(prompt, path))
-        if not isinstance(inspected, ImageRecord):
-            return f"{path}: {inspected.reason}"
-        if self.store.image_id_with_hash(inspected.id) is not None:
-            return self.store.image(inspected.id)
-        image = inspected.model_copy(update={"source": "reference-import"})
-        stat = path.stat()
-        self.store.record_image(image, stat.st_size, stat.st_mtime)
-        self.report.images_added += 1
+        domain = self.domain or _domain_of(prompt, path)
+        try:
+            image, added = admit_image(self.store, path, domain, source="reference-import")
+        except InputError as exc:
+            return str(exc)
+        self.report.images_added += added
         return image
 
     def row(self, number: int, row: dict[str, Any], done: set[str]) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from visinstruct.collect import inspect_image
+from visinstruct.collect import admit_image
+from visinstruct.errors import InputError
 from visinstruct.expand.imports._base import RowProblem
-from visinstruct.records import ImageRecord
 from visinstruct.store import Store
 
 __all__ = ["IMPORTED_IMAGES_DIR", "ImageIntake"]
@@ -76,13 +76,11 @@ class ImageIntake:
     def _intake(self, path: Path, domain: str, prior: Mapping[str, Any]) -> str:
         if not path.is_file():
             raise RowProblem(f"image {path} not found; check the path or the dataset folder")
-        result = inspect_image(path, domain)
-        if not isinstance(result, ImageRecord):
-            raise RowProblem(f"image {path} cannot be used: {result.reason}")
-        if self.store.image_id_with_hash(result.id) is not None:
-            return result.id  # already collected (from a folder or an earlier import)
-        record = result.model_copy(update={"source": self.source, "prior": dict(prior)})
-        stat = path.stat()
-        self.store.record_image(record, stat.st_size, stat.st_mtime)
-        self.added += 1
+        try:
+            record, added = admit_image(
+                self.store, path, domain, source=self.source, prior=dict(prior)
+            )
+        except InputError as exc:
+            raise RowProblem(str(exc)) from exc
+        self.added += added
         return record.id
