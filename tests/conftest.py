@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,16 +14,22 @@ from responders import engine_responder
 
 
 def make_images(root: Path, per_domain: dict[str, int]) -> list[Path]:
-    """Small but distinct pictures, one sub-folder per domain."""
+    """Small pictures, one sub-folder per domain, each a different random layout of shapes, so
+    that none is a near duplicate of another (collect drops near duplicates by default)."""
     paths = []
-    for d, (domain, n) in enumerate(sorted(per_domain.items())):
+    for domain, n in sorted(per_domain.items()):
         folder = root / domain
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(n):
-            im = Image.new("RGB", (96 + i, 72), (40 * d % 256, (17 * i) % 256, 120))
+            rng = random.Random(f"{domain}/{i}")
+            im = Image.new("RGB", (96 + i % 7, 72), tuple(rng.randrange(256) for _ in range(3)))
             draw = ImageDraw.Draw(im)
-            draw.rectangle((8 + i % 20, 8, 40 + i % 20, 40), fill=(200, 30, 30))
-            draw.ellipse((50, 20, 80, 50), fill=(30, 30, 200))
+            for _ in range(6):
+                x, y = rng.randrange(0, 80), rng.randrange(0, 56)
+                w, h = rng.randrange(8, 40), rng.randrange(8, 30)
+                colour = tuple(rng.randrange(256) for _ in range(3))
+                shape = draw.rectangle if rng.random() < 0.5 else draw.ellipse
+                shape((x, y, x + w, y + h), fill=colour)
             path = folder / f"img_{i:03d}.{'png' if i % 2 else 'jpg'}"
             im.save(path)
             paths.append(path)

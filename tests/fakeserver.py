@@ -49,6 +49,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     finish_reason: str = "stop"
+    logprobs: list[dict[str, float]] | None = None
+    """Per reply token, its top alternatives (token -> log-probability; the most likely one is
+    the token sent). Served as ``choices[0].logprobs`` only when the request asks for them."""
 
 
 class Headers(dict[str, str]):
@@ -96,6 +99,7 @@ def _completion(n: int, body: dict[str, Any], raw_len: int, reply: Reply) -> dic
                 "index": 0,
                 "message": {"role": "assistant", "content": content},
                 "finish_reason": reply.finish_reason,
+                **_logprobs_block(body, reply),
             }
         ],
         "usage": {
@@ -104,6 +108,20 @@ def _completion(n: int, body: dict[str, Any], raw_len: int, reply: Reply) -> dic
             "total_tokens": prompt + completion,
         },
     }
+
+
+def _logprobs_block(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """``{"logprobs": {"content": [...]}}`` as OpenAI sends it, when asked and scripted."""
+    if not body.get("logprobs") or reply.logprobs is None:
+        return {}
+    top_n = int(body.get("top_logprobs") or 0)
+    content = []
+    for alternatives in reply.logprobs:
+        ranked = sorted(alternatives.items(), key=lambda kv: -kv[1])
+        token, logprob = ranked[0]
+        top = [{"token": t, "logprob": lp, "bytes": None} for t, lp in ranked[:top_n]]
+        content.append({"token": token, "logprob": logprob, "bytes": None, "top_logprobs": top})
+    return {"logprobs": {"content": content}}
 
 
 def _error_body(status: int, message: str) -> str:
@@ -134,6 +152,8 @@ class FakeOpenAIServer:
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        batch_polls: int = 1,
+        batch_expire_first: int = 0,
     ):
         self.responder: Responder = responder or default_responder
         self.api_key = api_key
@@ -153,6 +173,13 @@ class FakeOpenAIServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
+        # Batch API: a batch reports "in_progress" to its first ``batch_polls`` GETs; the
+        # first batch created ends "expired" with its first ``batch_expire_first`` lines unanswered.
+        self.batch_polls = batch_polls
+        self.batch_expire_first = batch_expire_first
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_inputs: list[list[str]] = []  # custom ids per created batch, in order
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -262,6 +289,60 @@ class FakeOpenAIServer:
             reply = Reply(reply.content, reply.status, reply.body, reply.headers, self.hang_s)
         return reply
 
+    # -- Batch API (called from handler threads) ----------------------------------------
+
+    def _store_file(self, content: bytes) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = content
+        return {"id": file_id, "object": "file", "bytes": len(content), "purpose": "batch"}
+
+    def _create_batch(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer every line at once through the chat path (faults and script included)."""
+        content = self.files.get(str(body.get("input_file_id")))
+        if content is None:
+            return 404, {"error": {"message": "no such input file"}}
+        lines = [json.loads(x) for x in content.decode().splitlines() if x.strip()]
+        with self._lock:
+            number = len(self.batches) + 1
+            self.batch_inputs.append([str(x["custom_id"]) for x in lines])
+        skip = self.batch_expire_first if number == 1 else 0
+        out = []
+        for line in lines[skip:]:
+            n = self._count_chat()
+            reply = self._chat_reply(n, line["body"])
+            if reply.status >= 400:
+                answer = json.loads(_error_body(reply.status, reply.content or "error"))
+            else:
+                answer = _completion(n, line["body"], len(json.dumps(line["body"])), reply)
+            response = {"status_code": reply.status, "body": answer}
+            out.append(json.dumps({"custom_id": line["custom_id"], "response": response}))
+        output = self._store_file(("\n".join(out) + "\n").encode())
+        batch = {
+            "id": f"batch-{number}", "object": "batch", "input_file_id": body["input_file_id"],
+            "status": "in_progress", "polls": 0, "final": "expired" if skip else "completed",
+            "output": output["id"],
+        }  # fmt: skip
+        with self._lock:
+            self.batches[batch["id"]] = batch
+        return 200, self._batch_view(batch)
+
+    def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in batch.items() if k not in ("polls", "final", "output")}
+        if batch["status"] in ("completed", "expired"):
+            view["output_file_id"] = batch["output"]
+        return view
+
+    def _poll_batch(self, batch_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            batch = self.batches.get(batch_id)
+            if batch is None:
+                return None
+            batch["polls"] += 1
+            if batch["polls"] > self.batch_polls:
+                batch["status"] = batch["final"]
+            return self._batch_view(batch)
+
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
@@ -302,6 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = Headers({k.lower(): v for k, v in self.headers.items()})
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.raw_body = raw
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -320,8 +402,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(401, _error_body(401, message))
         return False
 
+    def _batch_get(self) -> bool:
+        """GET /v1/batches[/{id}] and /v1/files/{id}/content; False for other paths."""
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/v1/batches":
+            with self.fake._lock:
+                data = [self.fake._batch_view(b) for b in self.fake.batches.values()]
+            self._send(200, json.dumps({"object": "list", "data": data}))
+        elif path.startswith("/v1/batches/"):
+            view = self.fake._poll_batch(path.rsplit("/", 1)[1])
+            found = view is not None
+            self._send(200 if found else 404, json.dumps(view or {"error": {"message": "no"}}))
+        elif path.startswith("/v1/files/") and path.endswith("/content"):
+            content = self.fake.files.get(path.split("/")[3])
+            self._send(200 if content else 404, (content or b"").decode())
+        else:
+            return False
+        return True
+
+    def _batch_post(self, body: dict[str, Any]) -> bool:
+        """POST /v1/files (multipart, the file part kept as is) and /v1/batches."""
+        if self.path == "/v1/files":
+            boundary = self.headers.get("Content-Type", "").split("boundary=")[-1].encode()
+            parts = self.raw_body.split(b"--" + boundary)
+            file_part = next(p for p in parts if b'name="file"' in p)
+            content = file_part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0]
+            self._send(200, json.dumps(self.fake._store_file(content)))
+        elif self.path == "/v1/batches":
+            status, answer = self.fake._create_batch(body)
+            self._send(status, json.dumps(answer))
+        else:
+            return False
+        return True
+
     def do_GET(self) -> None:
         headers, _, _ = self._receive()
+        if self.path.startswith(("/v1/batches", "/v1/files")):
+            if self._gate(headers) and not self._batch_get():
+                self._send(404, _error_body(404, f"unknown path {self.path}"))
+            return
         if self.path.rstrip("/") != "/v1/models":
             self._send(404, _error_body(404, f"unknown path {self.path}"))
         elif self._gate(headers):
@@ -330,6 +449,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         headers, body, raw_len = self._receive()
+        if self.path in ("/v1/files", "/v1/batches"):
+            if self._gate(headers):
+                self._batch_post(body)
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(404, _error_body(404, f"unknown path {self.path}"))
             return

@@ -28,6 +28,8 @@ __all__ = [
     "EXPORT_FORMATS",
     "CaptionConfig",
     "CollectConfig",
+    "DomainRuleConfig",
+    "ExecutorConfig",
     "ExportConfig",
     "ExportFormat",
     "GenerateConfig",
@@ -35,9 +37,11 @@ __all__ = [
     "ModelsConfig",
     "OcrConfig",
     "ProjectConfig",
+    "ReviewConfig",
     "Role",
     "SeedsConfig",
     "SplitConfig",
+    "VerifyConfig",
     "load_config",
     "write_config",
 ]
@@ -79,6 +83,15 @@ class ModelSpec(_Strict):
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields passed through as they are."
     )
+    batch_discount: float = Field(
+        default=0.5, gt=0, le=1, description="openai-batch: share of the prices batch calls cost."
+    )
+    batch_size: int = Field(
+        default=1000, ge=1, le=10_000, description="openai-batch: most requests in one batch."
+    )
+    batch_poll_s: float = Field(
+        default=30.0, gt=0, description="openai-batch: seconds between status checks."
+    )
 
     @field_validator("api_key_env")
     @classmethod
@@ -111,6 +124,24 @@ class ModelsConfig(_Strict):
         return spec
 
 
+class DomainRuleConfig(_Strict):
+    """``match``: a case-insensitive regular expression; ``domain``: the domain it gives."""
+
+    match: str = Field(min_length=1)
+    domain: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        import re
+
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+
 class CollectConfig(_Strict):
     path: Path | None = Field(default=None, description="Image folder; sub-folder = domain.")
     manifest: Path | None = Field(
@@ -120,6 +151,48 @@ class CollectConfig(_Strict):
     default_domain: str = Field(
         default="image_description", description="Domain of images at the folder's top level."
     )
+    urls: Path | None = Field(default=None, description="A file of image URLs, one a line.")
+    webdataset: list[Path] = Field(
+        default_factory=list, description="WebDataset tar shards (key.jpg + key.json/.txt)."
+    )
+    parquet: list[Path] = Field(
+        default_factory=list, description="Parquet files with image bytes (datasets layout)."
+    )
+    parquet_image_column: str = "image"
+    domain_rules: list[DomainRuleConfig] = Field(
+        default_factory=list,
+        description="Keyword rules (regex on file name, title, tags) for images whose source "
+        "names no domain; the first match wins.",
+    )
+    min_side: int = Field(default=16, ge=1, description="Smaller images are rejected.")
+    max_aspect_ratio: float = Field(default=20.0, ge=1)
+    max_pixels: int = Field(
+        default=100_000_000, ge=1, description="Larger images are refused as decompression bombs."
+    )
+    formats: list[str] = Field(
+        default_factory=lambda: ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO"],
+        description="Image formats accepted (Pillow's names).",
+    )
+    near_duplicate_distance: int = Field(
+        default=8,
+        ge=0,
+        le=24,
+        description="Perceptual-hash bits two images may differ by and count as near "
+        "duplicates; 8 is measured to catch resized, re-encoded and lightly cropped copies "
+        "(0: near duplicates are kept).",
+    )
+    cache_dir: Path = Field(
+        default=Path("cache"), description="Downloads and images extracted from shards."
+    )
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="Allow downloads from private, loopback and link-local addresses.",
+    )
+    download_timeout_s: float = Field(default=20.0, gt=0)
+    max_download_bytes: int = Field(default=50_000_000, ge=1)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    download_concurrency: int = Field(default=16, ge=1, le=256)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
 
 
 class CaptionConfig(_Strict):
@@ -274,6 +347,141 @@ class ExportConfig(_Strict):
     dataset_name: str = Field(default="visinstruct", pattern=r"^[A-Za-z0-9_.-]+$")
 
 
+class ReviewConfig(_Strict):
+    """Manual correction (step f): the review app, its sampling plan and what review costs."""
+
+    hourly_rate_usd: float = Field(
+        default=20.0, ge=0, description="What an hour of a reviewer's time costs."
+    )
+    manual_minutes_per_instruction: float = Field(
+        default=2.0,
+        gt=0,
+        description="Minutes to write one instruction by hand: the baseline review is "
+        "compared with (at the same hourly rate).",
+    )
+    sample_rate: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="Share of the unflagged instructions, per domain/kind/language, that the "
+        "sampling plan draws for review; the error rate is estimated from them.",
+    )
+    sample_seed: int = Field(default=0, description="Makes the sampling plan reproducible.")
+    page_size: int = Field(default=50, ge=5, le=500, description="Images per queue page.")
+    image_max_side: int = Field(
+        default=1280, ge=128, le=8192, description="Longest side of the image a reviewer sees."
+    )
+    max_seconds_per_action: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest time one action counts for: a reviewer away from the desk "
+        "does not inflate the review hours.",
+    )
+
+
+# Domains whose answers legitimately go beyond what the caption says (inference, arithmetic,
+# prediction, writing): the local grounding check leaves them to the model checks.
+_REASONING_DOMAINS = [
+    "commonsense_reasoning",
+    "complex_reasoning",
+    "future_prediction",
+    "numerical_calculation",
+    "writing",
+]
+
+
+class VerifyConfig(_Strict):
+    """Verification after generation: model checks, local checks, duplicates, balance.
+
+    Thresholds apply when verdicts are read, not when they are bought: changing one re-judges
+    the stored scores without a model call.
+    """
+
+    enabled: Literal["auto"] | bool = Field(
+        default="auto",
+        description="Whether `run` verifies after generating; auto: when models.verifier is set.",
+    )
+    include_imports: bool = Field(default=True, description="Verify imported instructions too.")
+    answer_check: bool = Field(
+        default=True, description="The verifier VLM sees image, question and answer and judges."
+    )
+    blind_check: bool = Field(
+        default=True, description="Judgement and MC: the VLM answers blind; must agree."
+    )
+    caption_check: bool = Field(
+        default=True, description="The verifier checks the answer against caption and OCR text."
+    )
+    use_logprobs: bool = Field(
+        default=True, description="Score verdicts by token log-probabilities when served."
+    )
+    prompt_version: str = "v1"
+    max_tokens: int = Field(default=8, ge=1, le=256)
+    max_unit_attempts: int = Field(default=3, ge=1)
+    skip_flagged: bool = Field(
+        default=True, description="No model call for items a local or duplicate check flagged."
+    )
+    answer_threshold: float = Field(default=0.5, ge=0, le=1, description="Least P(correct).")
+    blind_threshold: float = Field(
+        default=0.35, ge=0, le=1, description="Least P(blind answer = proposed answer)."
+    )
+    caption_threshold: float = Field(default=0.5, ge=0, le=1, description="Least P(supported).")
+    grounding_check: bool = Field(
+        default=True,
+        description="Numbers and names in the answer must appear in caption, OCR or prior.",
+    )
+    grounding_skip_domains: list[str] = Field(default_factory=lambda: list(_REASONING_DOMAINS))
+    option_overlap_check: bool = True
+    option_similarity: float = Field(default=0.8, gt=0, le=1)
+    type_check: bool = Field(default=True, description="Question and answer types must match.")
+    language_check: bool = True
+    duplicate_check: bool = Field(default=True, description="Near-duplicates within an image.")
+    duplicate_similarity: float = Field(default=0.8, gt=0, le=1)
+    across_images_check: bool = Field(
+        default=True, description="Near-duplicate question + answer text on different images."
+    )
+    across_similarity: float = Field(default=0.85, gt=0, le=1)
+    across_min_words: int = Field(
+        default=20, ge=3, description="Shorter question + answer pairs are not distinctive."
+    )
+    sketch_size: int = Field(default=64, ge=8, le=512, description="MinHash values per item.")
+    rebalance_choices: bool = Field(
+        default=True, description="Reorder MC options so answer letters are uniform per domain."
+    )
+    yes_no_balance: bool = Field(
+        default=True, description="Flag surplus majority answers of skewed domains."
+    )
+    yes_no_tolerance: float = Field(default=0.05, ge=0, lt=0.5)
+    yes_no_min_items: int = Field(default=40, ge=1)
+    kind_shares: dict[Kind, float] = Field(
+        default_factory=dict,
+        description="Target share per kind (report only); default: from generate.counts.",
+    )
+    domain_minimums: dict[str, int] = Field(
+        default_factory=dict, description="Least kept instructions per domain (report only)."
+    )
+    quota_tolerance: float = Field(default=0.05, ge=0, le=1)
+
+
+class ExecutorConfig(_Strict):
+    """How units are scheduled and how their results reach the store."""
+
+    kind: Literal["local", "ray"] = Field(
+        default="local", description="local: one asyncio loop; ray: Ray workers (extra 'ray')."
+    )
+    ray_address: str | None = Field(
+        default=None, description="Ray cluster to join; unset starts a local Ray instance."
+    )
+    ray_workers: int = Field(default=2, ge=1, le=1024, description="Ray worker actors.")
+    flush_units: int = Field(
+        default=256, ge=1, description="Commit buffered unit results after this many units."
+    )
+    flush_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="...or this long after the first one (0: at the end of the loop turn).",
+    )
+
+
 class ProjectConfig(_Strict):
     version: Literal[1] = 1
     name: str = "visinstruct-project"
@@ -284,6 +492,9 @@ class ProjectConfig(_Strict):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     seeds: SeedsConfig = Field(default_factory=SeedsConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     def resolve_paths(self, base: Path) -> ProjectConfig:
         """Paths in a config file are relative to the file's folder."""
@@ -292,6 +503,11 @@ class ProjectConfig(_Strict):
             data.collect.path = (base / data.collect.path).resolve()
         if data.collect.manifest is not None and not data.collect.manifest.is_absolute():
             data.collect.manifest = (base / data.collect.manifest).resolve()
+        c = data.collect
+        if c.urls is not None and not c.urls.is_absolute():
+            c.urls = (base / c.urls).resolve()
+        c.webdataset = [p if p.is_absolute() else (base / p).resolve() for p in c.webdataset]
+        c.parquet = [p if p.is_absolute() else (base / p).resolve() for p in c.parquet]
         data.seeds.paths = [
             p if p.is_absolute() else (base / p).resolve() for p in data.seeds.paths
         ]
@@ -382,6 +598,15 @@ name: my-project
 collect:
   path: images              # one sub-folder per domain, e.g. images/landmark/*.jpg
   default_domain: image_description
+  # manifest: labels.jsonl  # JSONL or CSV rows: path or URL, domain, tags, title, alt, ...
+  # urls: urls.txt          # image URLs, one a line (downloads cached under cache/)
+  # webdataset: [shards/00000.tar]
+  # parquet: [data/train-00000.parquet]
+  near_duplicate_distance: 8  # perceptual-hash bits; 0 keeps near duplicates
+  min_side: 16              # smaller images are rejected
+  max_aspect_ratio: 20
+  # domain_rules: [{match: "poster|flyer", domain: posters}]
+  # allow_private_addresses: false   # downloads from intranet/loopback addresses
 
 models:
   # Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, LMDeploy, Ollama, ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +25,19 @@ from visinstruct.caption import (
     open_reader,
     run_ocr,
 )
-from visinstruct.collect import CollectReport, collect_folder
-from visinstruct.collect.manifest import collect_manifest, combine_reports
+from visinstruct.collect import CollectReport
+from visinstruct.collect.run import ExpandRequest, Sources, collect_sources, expand
 from visinstruct.config import CONFIG_FILENAME, ProjectConfig, load_config, write_config
 from visinstruct.errors import ConfigError, InputError
 from visinstruct.executors import LocalExecutor, Progress, StageSummary
+from visinstruct.executors.base import NullProgress
+from visinstruct.executors.ray import RayExecutor
 from visinstruct.export import WRITERS, ExportReport, ExportSource, compute_stats, write_card
 from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
 from visinstruct.stage import ModelStage
 from visinstruct.store import Store
+from visinstruct.verify import REPORT_FILENAME, Verifier, write_report
 
 __all__ = ["DB_FILENAME", "Project", "StageStatus"]
 
@@ -108,21 +111,15 @@ class Project:
 
     # -- stages ---------------------------------------------------------------------------
 
-    def collect(self) -> CollectReport:
-        c = self.config.collect
-        if c.path is None and c.manifest is None:
-            raise ConfigError(
-                "no images are configured; set collect.path (a folder), collect.manifest "
-                "(a JSONL manifest of labels) or pass IMAGES_DIR",
-                field="collect.path",
-            )
-        report = CollectReport()
-        if c.manifest is not None:  # first, so the folder walk sees its files as collected
-            report = collect_manifest(self.store, c.manifest, c.default_domain)
-        if c.path is not None:
-            folder = collect_folder(self.store, c.path, c.default_domain)
-            report = combine_reports(report, folder)
-        return report
+    def collect(
+        self, sources: Sources | None = None, on_item: Callable[[], None] | None = None
+    ) -> CollectReport:
+        """Step (a): collect ``sources`` (default: those under ``collect:`` in the config)."""
+        return collect_sources(self.store, self.config.collect, self.root, sources, on_item)
+
+    def expand_collection(self, request: ExpandRequest) -> CollectReport:
+        """Add the pool images nearest each seed image to the seed's domain."""
+        return expand(self.store, self.config.collect, self.root, request)
 
     def ocr(
         self, progress: Progress | None = None, *, reader: TextReader | None = None
@@ -156,6 +153,13 @@ class Project:
             caption_col=caption_col, domain=domain, image_root=image_root,
         )  # fmt: skip
 
+    def _executor(self, progress: Progress | None) -> LocalExecutor | RayExecutor:
+        """The executor ``executor.kind`` names; Ray is imported only when chosen."""
+        ex = self.config.executor
+        if ex.kind == "ray":
+            return RayExecutor(progress, workers=ex.ray_workers, address=ex.ray_address)
+        return LocalExecutor(progress)
+
     def _run_stage(
         self, stage_cls: type[ModelStage], progress: Progress | None, retry_failed: bool
     ) -> StageSummary:
@@ -168,7 +172,7 @@ class Project:
             retry_failed=retry_failed,
             root=self.root,
         )
-        executor = LocalExecutor(progress)
+        executor = self._executor(progress)
 
         async def go() -> StageSummary:
             try:
@@ -226,6 +230,28 @@ class Project:
         """The figures of the dataset an export would write (what its card shows)."""
         return compute_stats(self.export_source())
 
+    def verify(
+        self,
+        progress: Progress | None = None,
+        *,
+        retry_failed: bool = False,
+        report_json: Path | None = None,
+    ) -> dict[str, Any]:
+        """Score every instruction and flag the doubtful ones (see :mod:`visinstruct.verify`).
+
+        Model checks run when ``models.verifier`` is configured; the rest always does. The
+        report is returned and written to ``report_json`` (default: the export folder's
+        ``verify_report.json``).
+        """
+
+        def run_stage(stage: type[ModelStage]) -> StageSummary:
+            return self._run_stage(stage, progress, retry_failed)
+
+        runner = None if self.config.models.verifier is None else run_stage
+        report = Verifier(self.store, self.config, runner, progress or NullProgress()).run()
+        write_report(report, report_json or self.config.export.dir / REPORT_FILENAME)
+        return report
+
     # -- status ---------------------------------------------------------------------------
 
     def stage_status(self) -> list[StageStatus]:
@@ -256,6 +282,7 @@ class Project:
                 for s in self.stage_status()
             },
             "instructions": instructions,
+            "rejections": self.store.rejection_counts(),
             "calls": {
                 "total": totals.calls,
                 "ok": totals.ok,

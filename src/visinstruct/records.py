@@ -17,6 +17,7 @@ __all__ = [
     "LANGUAGES",
     "Caption",
     "CaptionSource",
+    "CheckResult",
     "Conversation",
     "ImageRecord",
     "Instruction",
@@ -126,6 +127,25 @@ class Instruction(Record):
         answer: str,
     ) -> str:
         return content_id("instruction", image_id, kind, language, question, choices, answer)
+
+
+class CheckResult(Record):
+    """One verification check's verdict on one instruction, kept as ``checks[name]`` on it.
+
+    ``passed`` is None when the check is switched off: the verdict (and what it cost) is kept,
+    but it no longer decides whether the instruction is exported.
+    """
+
+    instruction_id: str
+    name: str
+    passed: bool | None
+    score: float
+    reason: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    def as_check(self) -> dict[str, Any]:
+        """The value stored under ``Instruction.checks[name]``."""
+        return {**self.details, "passed": self.passed, "score": self.score, "reason": self.reason}
 
 
 class RejectedItem(Record):

@@ -25,6 +25,7 @@ class ScriptedJob:
     committed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str, int]] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+    flushed: bool = False
 
     def plan(self) -> tuple[int, int, Iterator[WorkUnit]]:
         return self.n, 0, (WorkUnit(f"u{i}") for i in range(self.n))
@@ -48,6 +49,9 @@ class ScriptedJob:
 
     def fail(self, unit: WorkUnit, error: str, raw: str | None, attempts: int) -> None:
         self.failed.append((unit.key, error, attempts))
+
+    def flush(self) -> None:
+        self.flushed = True
 
 
 def test_every_unit_once_within_the_concurrency_bound() -> None:

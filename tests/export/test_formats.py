@@ -127,13 +127,14 @@ def test_review_status_and_failed_checks_are_filtered(project: Project) -> None:
     failed = first.model_copy(
         update={"id": "f" * 32, "checks": {"grounded": {"passed": False, "score": 0.1}}}
     )
-    project.store.complete_unit("import", "extra", "import:test", [rejected, failed])
+    accepted = failed.model_copy(update={"id": "a" * 32, "review_status": "accepted"})
+    project.store.complete_unit("import", "extra", "import:test", [rejected, failed, accepted])
     (report,) = project.export(["llava"])
-    assert report.records == 200
+    assert report.records == 201  # a reviewer's accept outranks the failed automatic check
     stats = project.stats()
-    assert stats["review"]["in_scope"] == 202
+    assert stats["review"]["in_scope"] == 203
     assert stats["review"]["by_status"]["rejected"] == 1
-    assert stats["verification"] == {"checked": 1, "failed": 1, "checked_rate": 0.005}
+    assert stats["verification"] == {"checked": 2, "failed": 2, "checked_rate": 0.01}
 
 
 def test_multi_round_conversations(project: Project) -> None:

@@ -8,6 +8,7 @@ import pytest
 from visinstruct.errors import StoreError
 from visinstruct.records import Caption, ImageRecord, ModelCall, Rejection
 from visinstruct.store import Store
+from visinstruct.store.migrations import MIGRATIONS
 
 
 def _image(n: int = 0) -> ImageRecord:
@@ -27,9 +28,9 @@ def _caption(image: ImageRecord, text: str = "a red square") -> Caption:
 def test_open_uses_wal_and_applies_migrations_once(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     with Store(path) as store:
-        assert store.migrations() == ["0001_initial", "0002_item_rejects_and_ocr_engine"]
+        assert store.migrations() == sorted(name for name, _ in MIGRATIONS)
     with Store(path) as store:
-        assert store.migrations() == ["0001_initial", "0002_item_rejects_and_ocr_engine"]
+        assert store.migrations() == sorted(name for name, _ in MIGRATIONS)
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 

@@ -14,6 +14,8 @@ from rich.table import Table
 from visinstruct.caption import StageEstimate, estimate_caption
 from visinstruct.caption.estimate import Counting
 from visinstruct.cli._common import open_project, project_options, user_errors
+from visinstruct.cli.review import print_cost_summary
+from visinstruct.review import cost_summary
 
 __all__ = ["cost_group"]
 
@@ -88,10 +90,12 @@ def estimate(
 @project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def report(project: Path, config_file: Path | None, as_json: bool) -> None:
-    """Calls, tokens and dollars the call ledger recorded, per stage."""
+    """Calls, tokens and dollars the call ledger recorded, per stage; then review time, cost
+    per accepted instruction and the ratio to writing instructions by hand (JSON: "review")."""
     with user_errors(), open_project(project, config_file) as p:
         stages = p.store.call_stages()
         rows = {s: p.store.call_totals(s) for s in stages}
+        summary = cost_summary(p.store, p.config)  # review time, accepted, manual baseline
     data = {
         s: {
             "calls": t.calls, "retries": t.retries, "errors": t.errors,
@@ -101,7 +105,7 @@ def report(project: Path, config_file: Path | None, as_json: bool) -> None:
         for s, t in rows.items()
     }  # fmt: skip
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps({**data, "review": summary.as_dict()}, indent=2))
         return
     table = Table(title="cost report (call ledger)")
     for col in ("stage", "calls", "input tokens", "image", "output tokens", "USD"):
@@ -112,3 +116,4 @@ def report(project: Path, config_file: Path | None, as_json: bool) -> None:
             f"{d['output_tokens']:,}", f"${d['cost_usd']:.4f}",
         )  # fmt: skip
     Console().print(table)
+    print_cost_summary(summary)

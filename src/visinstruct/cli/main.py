@@ -15,12 +15,15 @@ from rich.table import Table
 
 from visinstruct.cli._common import err, open_project, project_options, user_errors
 from visinstruct.cli.captions import import_captions_cmd, ocr_cmd, ocr_step
+from visinstruct.cli.collect import collect_group
 from visinstruct.cli.cost import cost_group
 from visinstruct.cli.datasets import import_dataset_cmd
 from visinstruct.cli.demo import demo_cmd
 from visinstruct.cli.generation import import_generations_cmd
 from visinstruct.cli.progress import RichProgress
+from visinstruct.cli.review import review_group
 from visinstruct.cli.seeds import seeds_group
+from visinstruct.cli.verify import verify_cmd, verify_step
 from visinstruct.config import (
     CONFIG_FILENAME,
     CONFIG_TEMPLATE,
@@ -76,6 +79,7 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(seeds_group)
+main.add_command(collect_group)
 main.add_command(demo_cmd)
 
 
@@ -89,6 +93,8 @@ import_group.add_command(import_generations_cmd)
 import_group.add_command(import_captions_cmd)
 main.add_command(ocr_cmd)
 main.add_command(cost_group)
+main.add_command(verify_cmd)
+main.add_command(review_group)
 
 
 @main.command()
@@ -180,24 +186,11 @@ def run(
             ocr_step(project, err)
             _run_model_stage(project, "caption", retry_failed)
             _run_model_stage(project, "generate", retry_failed)
+            verify_step(project, retry_failed)
             reports = project.export(formats)
             status = project.status()
         _echo_reports(reports)
         click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
-
-
-@main.command()
-@project_options
-def collect(project: Path, config_file: Path | None) -> None:
-    """Step (a): collect the configured image folder into the project."""
-    with user_errors(), open_project(project, config_file) as p, p.lock():
-        report = p.collect()
-        click.echo(
-            f"{report.accepted} new images, {report.rejected} rejected, "
-            f"{report.unchanged} unchanged"
-        )
-        for reason, n in sorted(report.reasons.items()):
-            click.echo(f"  rejected {n}: {reason}")
 
 
 @main.command()
@@ -288,6 +281,13 @@ def status(project: Path, config_file: Path | None, as_json: bool) -> None:
         table.add_row(stage, str(row["done"]), str(row["failed"]), str(row["pending"]))
     out = Console()
     out.print(table)
+    if data.get("rejections"):
+        rejected = Table(title="rejected at collect, by reason")
+        rejected.add_column("reason")
+        rejected.add_column("files", justify="right")
+        for reason, n in data["rejections"].items():
+            rejected.add_row(reason, str(n))
+        out.print(rejected)
     calls, tokens = data["calls"], data["tokens"]
     out.print(
         f"instructions: {data['instructions']}   calls: {calls['total']} "

@@ -7,16 +7,14 @@ a rerun over a large folder costs a directory walk, not a re-decode.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
+from visinstruct.collect.checks import CheckLimits, Inspected, inspect_bytes
+from visinstruct.collect.report import CollectReport
+from visinstruct.collect.sources import Candidate, folder_source
 from visinstruct.errors import InputError
 from visinstruct.records import ImageRecord, Rejection
 from visinstruct.store import Store
@@ -30,17 +28,6 @@ __all__ = [
     "walk_folder",
 ]
 
-_IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-_MAX_PIXELS = 100_000_000
-
-
-@dataclass
-class CollectReport:
-    accepted: int = 0
-    rejected: int = 0
-    unchanged: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
 
 def domain_name(folder: str) -> str:
     """A domain identifier from a folder name: ``Image Quality`` → ``image_quality``."""
@@ -48,65 +35,25 @@ def domain_name(folder: str) -> str:
 
 
 def walk_folder(root: Path, default_domain: str) -> Iterator[tuple[Path, str]]:
-    """(file, domain) for every file under ``root``, in a stable order, no symlink followed."""
-    root_real = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel = Path(dirpath).relative_to(root)
-        domain = domain_name(rel.parts[0]) if rel.parts else default_domain
-        for name in sorted(filenames):
-            if name.startswith(".") or name in _IGNORED_NAMES:
-                continue
-            path = Path(dirpath) / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root_real):
-                continue
-            yield path, domain
+    """(file, domain) for every file under ``root``, in a stable order, no symlink followed
+    out of the root."""
+    for item in folder_source(root):
+        if isinstance(item, Candidate) and item.file is not None:
+            yield item.file, item.domain or default_domain
 
 
-def _dhash(image: Image.Image) -> str:
-    """64-bit difference hash: near-identical pictures get near-identical hashes."""
-    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    px = list(small.tobytes())
-    bits = 0
-    for row in range(8):
-        for col in range(8):
-            bits = (bits << 1) | (px[row * 9 + col] > px[row * 9 + col + 1])
-    return f"{bits:016x}"
-
-
-def inspect_image(path: Path, domain: str) -> ImageRecord | Rejection:
+def inspect_image(
+    path: Path, domain: str, limits: CheckLimits | None = None
+) -> ImageRecord | Rejection:
     """Decode ``path`` fully and describe it, or say why it cannot be used."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         return Rejection(path=str(path), reason=f"unreadable: {exc.strerror or exc}")
-    if not data:
-        return Rejection(path=str(path), reason="empty file: 0 bytes")
-    try:
-        with Image.open(path) as im:
-            fmt = im.format or "unknown"
-            if im.width * im.height > _MAX_PIXELS:
-                reason = f"too many pixels: {im.width}x{im.height} is over {_MAX_PIXELS:,}"
-                return Rejection(path=str(path), reason=reason)
-            im.load()
-            upright = ImageOps.exif_transpose(im)
-            width, height = upright.size
-            phash = _dhash(upright)
-    except UnidentifiedImageError:
-        return Rejection(path=str(path), reason="not an image: no decoder recognises this file")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        return Rejection(path=str(path), reason=f"undecodable: {exc}")
-    return ImageRecord(
-        id=hashlib.sha256(data).hexdigest(),
-        path=str(path.resolve()),
-        domain=domain,
-        width=width,
-        height=height,
-        format=fmt,
-        bytes=len(data),
-        phash=phash,
-        source="folder",
-    )
+    found = inspect_bytes(data, str(path.resolve()), domain, limits)
+    if isinstance(found, Inspected):
+        return found.record
+    return Rejection(path=str(path), reason=found.reason)
 
 
 def admit_image(
@@ -134,28 +81,16 @@ def admit_image(
 
 
 def collect_folder(store: Store, root: Path, default_domain: str) -> CollectReport:
-    """Collect every image under ``root`` into ``store``; rejects are recorded, not raised."""
+    """Collect every image under ``root`` into ``store``; rejects are recorded, not raised.
+
+    Checks and exact duplicates only; a project collect adds the near-duplicate pass.
+    """
+    from visinstruct.collect.pipeline import Collector, CollectSettings
+
     if not root.is_dir():
         raise InputError(f"{root}: not a folder of images; pass a folder (sub-folder = domain)")
-    report = CollectReport()
-    for path, domain in walk_folder(root, default_domain):
-        stat = path.stat()
-        key = str(path.resolve())
-        if store.source_state(key) == (stat.st_size, stat.st_mtime):
-            report.unchanged += 1
-            continue
-        result = inspect_image(path, domain)
-        if isinstance(result, ImageRecord):
-            first = store.image_id_with_hash(result.id)
-            if first is not None and first != result.path:
-                result = Rejection(path=key, reason=f"exact duplicate: same bytes as {first}")
-        if isinstance(result, Rejection):
-            result = Rejection(path=key, reason=result.reason)
-            store.record_rejection(result, stat.st_size, stat.st_mtime)
-            report.rejected += 1
-            kind = result.reason.split(":")[0]
-            report.reasons[kind] = report.reasons.get(kind, 0) + 1
-        else:
-            store.record_image(result, stat.st_size, stat.st_mtime)
-            report.accepted += 1
-    return report
+    collector = Collector(
+        store, CollectSettings(default_domain=default_domain, near_duplicate_distance=0)
+    )
+    collector.add(folder_source(root))
+    return collector.finish()

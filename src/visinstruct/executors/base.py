@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from visinstruct.errors import FatalModelError, ModelError, UnitError
 from visinstruct.records import Record
 
-__all__ = ["Job", "NullProgress", "Progress", "StageSummary", "WorkUnit"]
+__all__ = [
+    "Attempter",
+    "DistributableJob",
+    "Job",
+    "NullProgress",
+    "Outcome",
+    "Progress",
+    "RemoteJob",
+    "RemoteJobFactory",
+    "StageSummary",
+    "WorkUnit",
+    "run_attempts",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,71 @@ class Job(Protocol):
     def commit(self, unit: WorkUnit, results: Sequence[Record]) -> None: ...
 
     def fail(self, unit: WorkUnit, error: str, raw: str | None, attempts: int) -> None: ...
+
+    def flush(self) -> None:
+        """Make every outcome passed to commit/fail so far durable (writes may be buffered)."""
+        ...
+
+
+class Attempter(Protocol):
+    """Whatever can try a unit: a job on the driver, or its remote twin on a worker."""
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]: ...
+
+
+class RemoteJob(Attempter, Protocol):
+    """A job rebuilt inside a worker process: it attempts units and hands back the ledger
+    rows its calls made, since only the driver writes to the store."""
+
+    def take_calls(self) -> list[Any]: ...
+
+
+RemoteJobFactory = Callable[[], RemoteJob]
+"""Picklable; called once in each worker to build that worker's :class:`RemoteJob`."""
+
+
+class DistributableJob(Job, Protocol):
+    """A job that can also run on workers of a distributed executor."""
+
+    def remote_factory(self, workers: int) -> RemoteJobFactory:
+        """A factory for worker-side jobs; each gets ``1/workers`` of the rate limits."""
+        ...
+
+    def record_calls(self, calls: Sequence[Any]) -> None:
+        """Keep ledger rows that workers made, with the unit outcomes."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a unit ended after its attempts in this run: results, or the last error."""
+
+    results: Sequence[Record] | None
+    error: str = ""
+    raw: str | None = None
+    attempts: int = 0
+
+
+async def run_attempts(job: Attempter, unit: WorkUnit, max_attempts: int) -> Outcome:
+    """Try ``unit`` until it succeeds or its attempt budget is spent.
+
+    A UnitError (unusable reply) is worth another try; a ModelError has already been retried
+    inside the backend, so it ends the unit; a FatalModelError propagates and stops the run.
+    """
+    attempts = unit.attempts
+    while True:
+        attempts += 1
+        try:
+            results = await job.attempt(unit)
+        except FatalModelError:
+            raise
+        except UnitError as exc:
+            if attempts < max_attempts:
+                continue
+            return Outcome(None, str(exc), exc.raw, attempts)
+        except ModelError as exc:
+            return Outcome(None, str(exc), exc.raw, attempts)
+        return Outcome(results, attempts=attempts)
 
 
 class Progress(Protocol):

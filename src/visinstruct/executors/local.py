@@ -1,9 +1,11 @@
 """The local executor: units of one job run concurrently on an asyncio loop.
 
 Concurrency is bounded by a fixed pool of workers pulling from the job's unit iterator, so a
-million pending units never become a million tasks. A fatal model error (bad key, wrong URL)
-stops every worker at once; a unit-local error is retried up to the job's attempt budget and
-then recorded as failed, and the run goes on.
+million pending units never become a million tasks, and a slow unit (a hung call waiting out
+its timeout) holds one worker while the others keep pulling. A fatal model error (bad key,
+wrong URL) stops every worker at once; a unit-local error is retried up to the job's attempt
+budget and then recorded as failed, and the run goes on. Whatever way the run ends, the job is
+flushed, so outcomes it buffered for a batched commit reach the store.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-from visinstruct.errors import FatalModelError, ModelError, UnitError
-from visinstruct.executors.base import Job, NullProgress, Progress, StageSummary, WorkUnit
+from visinstruct.executors.base import (
+    Job,
+    NullProgress,
+    Progress,
+    StageSummary,
+    WorkUnit,
+    run_attempts,
+)
 
 __all__ = ["LocalExecutor"]
 
@@ -41,6 +49,7 @@ class LocalExecutor:
             await asyncio.gather(*workers, return_exceptions=True)
             raise
         finally:
+            job.flush()
             self.progress.stage_finished(job.name)
         return StageSummary(
             stage=job.name,
@@ -58,22 +67,11 @@ class LocalExecutor:
             counts["done" if ok else "failed"] += 1
             self.progress.unit_finished(job.name, ok)
 
-    async def _run_unit(self, job: Job, unit: WorkUnit) -> bool:
-        attempts = unit.attempts
-        while True:
-            attempts += 1
-            try:
-                results = await job.attempt(unit)
-            except FatalModelError:
-                raise
-            except UnitError as exc:
-                if attempts < job.max_attempts:
-                    continue
-                job.fail(unit, str(exc), exc.raw, attempts)
-                return False
-            except ModelError as exc:
-                # Transient errors were already retried inside the backend.
-                job.fail(unit, str(exc), exc.raw, attempts)
-                return False
-            job.commit(unit, results)
-            return True
+    @staticmethod
+    async def _run_unit(job: Job, unit: WorkUnit) -> bool:
+        outcome = await run_attempts(job, unit, job.max_attempts)
+        if outcome.results is None:
+            job.fail(unit, outcome.error, outcome.raw, outcome.attempts)
+            return False
+        job.commit(unit, outcome.results)
+        return True

@@ -70,6 +70,8 @@ class ExportSource:
         e = self.config.export
         if instruction.review_status not in e.review_status:
             return False
+        if instruction.review_status in ("accepted", "edited"):
+            return True  # a person looked at it: their verdict outranks the automatic checks
         return not (e.drop_failed_checks and failed_a_check(instruction))
 
     def groups(self, split: str | None = None) -> Iterator[ImageGroup]:

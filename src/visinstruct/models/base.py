@@ -40,6 +40,9 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     """When set, the reply must be JSON; the backend asks for it as its ``json_mode`` allows."""
     schema_name: str = "reply"
+    logprobs: bool = False
+    """Ask for the log-probabilities of the reply's tokens (and their top alternatives);
+    backends that cannot give them answer without, and ``ChatResponse.top_logprobs`` is None."""
     context: Mapping[str, Any] = field(default_factory=dict)
     """Structured inputs behind the prompt, for backends that work from data, not text.
 
@@ -59,6 +62,9 @@ class ChatResponse:
     image_tokens: int = 0
     cost_usd: float = 0.0
     model: str = ""
+    top_logprobs: tuple[Mapping[str, float], ...] | None = None
+    """Per reply token, its top alternatives (token text -> log-probability, the chosen token
+    included); None when not asked for or not returned."""
 
 
 @dataclass
@@ -95,6 +101,10 @@ class ModelBackend(ABC):
     @abstractmethod
     async def chat(self, request: ChatRequest, context: CallContext) -> ChatResponse:
         """Send ``request``; retry what is transient; raise ``ModelError`` subclasses."""
+
+    def bind_store(self, store: Any) -> None:  # noqa: B027 - optional hook
+        """Called by the stage with the project store before any call, for backends that
+        keep state of their own there (``openai-batch`` journals its in-flight batches)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

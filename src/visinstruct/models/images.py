@@ -34,6 +34,11 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit: scale to 8 bits; a plain convert clips, turning nearly every pixel white.
+        top = image.getextrema()[1]
+        scale = 255.0 / float(top) if isinstance(top, int | float) and top > 255 else 1.0
+        return image.convert("I").point(lambda v: v * scale).convert("L").convert("RGB")
     return image.convert("RGB")
 
 

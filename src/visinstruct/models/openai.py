@@ -34,6 +34,14 @@ from visinstruct.errors import (
     TransientModelError,
     UnitError,
 )
+from visinstruct.models._http import (
+    HttpReply,
+    WireConnectError,
+    WireError,
+    WireTimeout,
+    WireUnsupportedURL,
+    open_pool,
+)
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message, ModelBackend
 from visinstruct.models.images import encode_image, image_tokens
 from visinstruct.models.ratelimit import (
@@ -50,8 +58,13 @@ __all__ = ["DEFAULT_BASE_URL", "OpenAIBackend", "parse_retry_after"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RAW_LIMIT = 20_000
+PACING_HEADROOM = 0.015
+"""Requests are paced 1.5% under ``requests_per_minute``: enough for 15 ms of timer jitter
+within a one-second window, which is what keeps a server's per-second limit from answering
+429 to a client that is, on average, exactly at the limit."""
 _MAX_RETRY_AFTER_S = 300.0
 _JSON_DOWNGRADE: dict[str, Literal["object", "off"]] = {"schema": "object", "object": "off"}
+_TOP_LOGPROBS = 5  # alternatives per token when a request asks for log-probabilities
 _JSON_REFUSAL = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 
 log = logging.getLogger("visinstruct.models")
@@ -93,7 +106,7 @@ def _display_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asked us to wait: ``retry-after-ms``, or ``Retry-After`` given as
     seconds or as an HTTP date. ``None`` when absent or unreadable."""
     millis = headers.get("retry-after-ms")
@@ -146,6 +159,28 @@ def _content_text(content: Any) -> str:
     return ""
 
 
+def _top_logprobs(choice: dict[str, Any]) -> tuple[dict[str, float], ...] | None:
+    """``choices[0].logprobs.content`` as token -> log-probability maps, one per reply token
+    (the chosen token included); None when the server sent none or something unreadable."""
+    block = choice.get("logprobs")
+    content = block.get("content") if isinstance(block, dict) else None
+    if not isinstance(content, list) or not content:
+        return None
+    tokens: list[dict[str, float]] = []
+    for entry in content:
+        if not isinstance(entry, dict):
+            return None
+        alternatives = {
+            str(alt["token"]): float(alt["logprob"])
+            for alt in entry.get("top_logprobs") or ()
+            if isinstance(alt, dict) and isinstance(alt.get("logprob"), int | float)
+        }
+        if isinstance(entry.get("logprob"), int | float):
+            alternatives.setdefault(str(entry.get("token", "")), float(entry["logprob"]))
+        tokens.append(alternatives)
+    return tuple(tokens)
+
+
 def _usage_int(usage: Any, key: str) -> int | None:
     if isinstance(usage, dict) and isinstance(usage.get(key), int):
         return int(usage[key])
@@ -191,17 +226,22 @@ class OpenAIBackend(ModelBackend):
         self._rng = rng or random.Random()
         self._json_mode: Literal["schema", "object", "off"] = spec.json_mode
         self.limiter = limiter or RateLimiter(
-            spec.requests_per_minute, spec.tokens_per_minute, clock=clock, sleep=sleep
+            spec.requests_per_minute,
+            spec.tokens_per_minute,
+            clock=clock,
+            sleep=sleep,
+            headroom=PACING_HEADROOM,
         )
         headers = {"User-Agent": "visinstruct"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(spec.timeout_s, connect=spec.connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
-            ),
+        # One pool for the backend's life: connections stay warm between calls.
+        self._http = open_pool(
+            self._base_url,
+            headers,
+            connect_s=spec.connect_timeout_s,
+            first_byte_s=spec.timeout_s,
+            max_connections=spec.concurrency,
             transport=transport,
         )
 
@@ -215,7 +255,7 @@ class OpenAIBackend(ModelBackend):
         return self._json_mode
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
@@ -266,6 +306,9 @@ class OpenAIBackend(ModelBackend):
             }
         elif request.json_schema is not None and mode == "object":
             body["response_format"] = {"type": "json_object"}
+        if request.logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = _TOP_LOGPROBS
         body.update(self.spec.extra_body)
         if "max_completion_tokens" in body:  # newer OpenAI models refuse max_tokens beside it
             body.pop("max_tokens", None)
@@ -274,27 +317,25 @@ class OpenAIBackend(ModelBackend):
 
     # -- judging a reply --------------------------------------------------------------------
 
-    def _judge_http_error(self, exc: httpx.HTTPError | httpx.InvalidURL) -> _Outcome:
+    def _judge_http_error(self, exc: WireError) -> _Outcome:
         detail = self._redact(str(exc) or type(exc).__name__)
-        if isinstance(
-            exc, httpx.UnsupportedProtocol | httpx.InvalidURL
-        ):  # e.g. "localhost:8000/v1", no scheme
+        if isinstance(exc, WireUnsupportedURL):  # e.g. "localhost:8000/v1", no scheme
             message = (
                 f"{self._endpoint} is not a usable http(s) URL ({detail}): check base_url / "
                 "OPENAI_BASE_URL, e.g. http://localhost:8000/v1"
             )
             return _Outcome("fatal", message, cause=exc)
-        if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        if isinstance(exc, WireConnectError):
             message = f"cannot connect: {detail}"
             return _Outcome("transient", message, unreachable=True, cause=exc)
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, WireTimeout):
             message = f"no reply within timeout_s={self.spec.timeout_s:g}s ({detail})"
             return _Outcome("transient", message, cause=exc)
         message = f"connection failed: {type(exc).__name__}: {detail}"
         return _Outcome("transient", message, cause=exc)
 
-    def _judge_status(self, response: httpx.Response, raw: str, mode: str) -> _Outcome:
-        status = response.status_code
+    def _judge_status(self, response: HttpReply, raw: str, mode: str) -> _Outcome:
+        status = response.status
         said = _server_says(raw)
         where = self._endpoint
         env_var = self.spec.api_key_env
@@ -345,17 +386,19 @@ class OpenAIBackend(ModelBackend):
             image_tokens=prepared.image_tokens,
             cost_usd=(in_tok * price_in + out_tok * price_out) / 1e6,
             model=str(data.get("model") or self.spec.model),
+            top_logprobs=_top_logprobs(choice),
         )
         return _Outcome("ok", status=status, reply=reply)
 
     async def _attempt(self, body: dict[str, Any], mode: str, prepared: _Prepared) -> _Outcome:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         try:
-            response = await self._client.post(f"{self._base_url}/chat/completions", json=body)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            response = await self._http.request("POST", "/chat/completions", data)
+        except WireError as exc:
             return self._judge_http_error(exc)
         raw = self._redact(response.text)
-        if 200 <= response.status_code < 300:
-            return self._judge_body(raw, response.status_code, prepared)
+        if 200 <= response.status < 300:
+            return self._judge_body(raw, response.status, prepared)
         return self._judge_status(response, raw, mode)
 
     # -- the loop -------------------------------------------------------------------------

@@ -67,12 +67,18 @@ class RateLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        headroom: float = 0.0,
     ):
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
         self._clock = clock
         self._sleep = sleep
-        self._interval = 60.0 / requests_per_minute if requests_per_minute else 0.0
+        # Starts are spaced ``1 + headroom`` times the exact interval: a server counting a
+        # sliding window sees one request too many whenever an earlier start ran a little late
+        # and a later one did not, so an exact pace turns timer jitter into 429s.
+        self._interval = (
+            (1.0 + headroom) * 60.0 / requests_per_minute if requests_per_minute else 0.0
+        )
         self._next_start = -math.inf
         self._capacity = float(tokens_per_minute) if tokens_per_minute else 0.0
         self._rate = self._capacity / 60.0

@@ -18,6 +18,7 @@ __all__ = ["available_backends", "create_backend", "register_backend"]
 
 _BUILTIN = {
     "openai": "visinstruct.models.openai:OpenAIBackend",
+    "openai-batch": "visinstruct.models.openai_batch:OpenAIBatchBackend",
     "template": "visinstruct.models.template:TemplateBackend",
     "annotations": "visinstruct.models.annotations:AnnotationsBackend",
 }

@@ -119,7 +119,118 @@ CREATE INDEX item_rejects_unit ON item_rejects(stage, config_hash, unit_key);
 ALTER TABLE images ADD COLUMN ocr_engine TEXT;
 """
 
+# Step (f), manual correction: reviewers (only a hash of each token), the audit trail of every
+# review action, each reviewer's latest decision per instruction (two reviewers are both kept),
+# and the sampling plan the error rate is estimated from.
+_REVIEW = """
+CREATE TABLE reviewers (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('reviewer', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+);
+CREATE TABLE review_events (
+    id INTEGER PRIMARY KEY,
+    instruction_id TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL REFERENCES reviewers(name),
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX review_events_instruction ON review_events(instruction_id);
+CREATE INDEX review_events_reviewer ON review_events(reviewer, created_at);
+CREATE TABLE review_decisions (
+    instruction_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL REFERENCES reviewers(name),
+    status TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (instruction_id, reviewer)
+);
+CREATE TABLE review_sample (
+    instruction_id TEXT PRIMARY KEY,
+    stratum TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('flagged', 'sample')),
+    stratum_size INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX instructions_status ON instructions(review_status, image_id)
+"""
+
+# Verification verdicts, one row per (instruction, check), so "what is flagged" is an indexed
+# query; ``instructions.checks`` keeps the same verdicts as JSON for the export. Verdicts that
+# an importer already wrote into the JSON are carried over.
+_VERIFY_CHECKS = """
+CREATE TABLE instruction_checks (
+    instruction_id TEXT NOT NULL REFERENCES instructions(id),
+    name TEXT NOT NULL,
+    passed INTEGER,
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (instruction_id, name)
+);
+CREATE INDEX instruction_checks_failed ON instruction_checks(passed, instruction_id);
+INSERT OR IGNORE INTO instruction_checks
+    SELECT i.id, j.key, json_extract(j.value, '$.passed'),
+           COALESCE(json_extract(j.value, '$.score'), 0.0),
+           COALESCE(json_extract(j.value, '$.reason'), ''), j.value, i.created_at
+    FROM instructions i, json_each(i.checks) j
+    WHERE json_valid(i.checks) AND j.type = 'object'
+"""
+
+_COLLECT_SOURCES = """
+CREATE TABLE collect_pending (
+    image_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+CREATE TABLE near_duplicates (
+    path TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL,
+    kept_id TEXT NOT NULL,
+    kept_path TEXT NOT NULL,
+    distance INTEGER NOT NULL,
+    found_at REAL NOT NULL
+);
+CREATE INDEX near_duplicates_kept ON near_duplicates(kept_id);
+"""
+
+# The openai-batch backend's journal: every batch it uploaded, and which request (custom id)
+# is in which batch, so a crash never submits the same work twice. A request whose batch ended
+# without an answer for it is marked missing and goes into the next batch on its own.
+_BATCHES = """
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    input_file_id TEXT NOT NULL,
+    batch_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('uploaded', 'submitted', 'finished')),
+    remote_status TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX batches_open ON batches(endpoint, status);
+CREATE TABLE batch_requests (
+    custom_id TEXT PRIMARY KEY,
+    batch INTEGER NOT NULL REFERENCES batches(id),
+    stage TEXT NOT NULL,
+    unit_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'answered', 'missing')),
+    reply TEXT
+);
+CREATE INDEX batch_requests_batch ON batch_requests(batch, state);
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", _INITIAL),
     ("0002_item_rejects_and_ocr_engine", _REJECTS_AND_OCR),
+    ("0005_review", _REVIEW),
+    ("0004_verify_checks", _VERIFY_CHECKS),
+    ("0003_collect_sources", _COLLECT_SOURCES),
+    ("0006_batches", _BATCHES),
 )

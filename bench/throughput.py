@@ -1,0 +1,233 @@
+"""Throughput benchmark: how close visinstruct keeps a rate-limited endpoint to its ceiling.
+
+Each case starts ``bench/fastserver.py`` in its own process (300 ms ± 50 latency, a sliding
+one-second rate-limit window answering 429 over ``rpm / 60``, optional 500s and hangs), then a
+client process that pushes N units through visinstruct: the real ``openai`` backend, the real
+:class:`~visinstruct.executors.LocalExecutor`, the real :class:`~visinstruct.stage.ModelStage`
+base (streaming plan, write-behind commits, call ledger) over a real project store. The stage
+itself is a minimal text-only stage (one call per unit, one caption record per unit), so the
+figures are the engine's overhead, not prompt building or image encoding.
+
+Reported per case: calls/s as a fraction of the ceiling min(rpm/60, concurrency/latency)
+(time from the run's start to its last commit), client CPU ms per unit (process CPU time of
+the client process only, store writes included), the client's peak RSS, units lost (not done)
+and duplicated (records or ok calls beyond one per unit), and the share of calls answered 429.
+
+    python bench/throughput.py [--calls 2000] [--write bench/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+ROOT = Path(__file__).resolve().parent
+LATENCY = 0.3
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the client (runs in its own process) ---------------------------------------------------
+
+
+def client(args: argparse.Namespace) -> dict[str, Any]:
+    from visinstruct.config import ExecutorConfig, ModelsConfig, ModelSpec, ProjectConfig, Role
+    from visinstruct.executors import LocalExecutor, WorkUnit
+    from visinstruct.models.base import CallContext, ChatRequest, Message
+    from visinstruct.models.registry import create_backend
+    from visinstruct.records import Caption, ImageRecord, Record
+    from visinstruct.stage import ModelStage
+    from visinstruct.store import Store
+
+    class EchoStage(ModelStage):
+        """One text call per unit; the reply becomes the unit's caption."""
+
+        name: ClassVar[str] = "bench"
+        role: ClassVar[Role] = "captioner"
+
+        @classmethod
+        def settings_of(cls, config: ProjectConfig) -> dict[str, Any]:
+            return {"model": config.models.get(cls.role).identity()}
+
+        @property
+        def max_attempts(self) -> int:
+            return 3
+
+        def candidates(self) -> Iterator[WorkUnit]:
+            for i in range(args.calls):
+                yield WorkUnit(f"img{i:07d}", i)
+
+        @classmethod
+        def count_units(cls, config: ProjectConfig, store: Store) -> int:
+            return int(args.calls)
+
+        async def process(self, unit: WorkUnit, context: CallContext) -> Sequence[Record]:
+            request = ChatRequest(
+                messages=(Message("user", f"Describe image {unit.payload} in detail."),),
+                max_tokens=128,
+            )
+            reply = await self.backend.chat(request, context)
+            text = reply.text
+            return [
+                Caption(
+                    id=Caption.make_id(unit.key, self.config_hash, text), image_id=unit.key,
+                    text=text, language="en", model=reply.model, prompt_version="bench",
+                    config_hash=self.config_hash,
+                )
+            ]  # fmt: skip
+
+    spec = ModelSpec(
+        model="bench-model",
+        base_url=f"http://127.0.0.1:{args.port}/v1",
+        requests_per_minute=args.rpm,
+        concurrency=args.concurrency,
+        timeout_s=args.timeout,
+        max_retries=8,
+    )
+    config = ProjectConfig(
+        models=ModelsConfig(captioner=spec),
+        executor=ExecutorConfig(flush_units=args.flush_units, flush_ms=args.flush_ms),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        for i in range(args.calls):  # the images the captions belong to (setup, not timed)
+            key = f"img{i:07d}"
+            image = ImageRecord(
+                id=key, path=f"/nonexistent/{key}.jpg", domain="bench", width=8, height=8,
+                format="JPEG", bytes=100, phash="0" * 16, source="bench",
+            )  # fmt: skip
+            store.record_image(image, 100, 0.0)
+        backend = create_backend(spec, "captioner", env={})
+        stage = EchoStage(config, store, backend)
+
+        async def go() -> None:
+            try:
+                await LocalExecutor().run_async(stage)
+            finally:
+                await backend.aclose()
+
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        asyncio.run(go())
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        done = store.unit_counts("bench", stage.config_hash).done
+        records = store.count_captions(stage.config_hash)
+        totals = store.call_totals("bench")
+        store.close()
+    return {
+        "wall_s": wall,
+        "cpu_ms_per_unit": cpu / args.calls * 1000,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "done": done,
+        "records": records,
+        "ok_calls": totals.ok,
+        "ledger_calls": totals.calls,
+        "flushes": stage.writer.flushes,
+    }
+
+
+# -- one case: a server process and a client process ----------------------------------------
+
+
+def run_case(
+    calls: int, rpm: float, concurrency: int, *, error_rate: float = 0.0, hang_rate: float = 0.0,
+    timeout: float = 2.0, flush_units: int = 256, flush_ms: float = 0.0,
+) -> dict[str, Any]:  # fmt: skip
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "fastserver.py"), "--port", str(port), "--rpm", str(rpm),
+         "--latency", str(LATENCY), "--jitter", "0.05", "--error-rate", str(error_rate),
+         "--hang-rate", str(hang_rate)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    server.stdout.readline()  # "listening on ..."
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "client", "--port", str(port), "--calls", str(calls),
+             "--rpm", str(rpm), "--concurrency", str(concurrency), "--timeout", str(timeout),
+             "--flush-units", str(flush_units), "--flush-ms", str(flush_ms)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGTERM)
+        served = json.loads(server.communicate(timeout=10)[0].strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    ceiling = min(rpm / 60.0, concurrency / LATENCY)
+    result.update(
+        calls=calls, rpm=rpm, concurrency=concurrency, error_rate=error_rate,
+        hang_rate=hang_rate, timeout=timeout, served=served, ceiling=ceiling,
+        fraction=calls / result["wall_s"] / ceiling,
+        share_429=served["rate_limited"] / max(1, served["requests"]),
+        lost=calls - result["done"],
+        duplicated=max(0, result["records"] - calls) + max(0, served["ok"] - calls),
+    )  # fmt: skip
+    return result
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| rpm | concurrency | faults | calls/s | of ceiling | client CPU ms/unit | peak RSS MB "
+        "| lost | duplicated | 429 share | server requests |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in rows:
+        faults = "none"
+        if r["error_rate"] or r["hang_rate"]:
+            faults = f"{r['error_rate']:.0%} 500s, {r['hang_rate']:.0%} hangs"
+        lines.append(
+            f"| {r['rpm']:,.0f} | {r['concurrency']} | {faults} | "
+            f"{r['calls'] / r['wall_s']:.1f} | {r['fraction']:.1%} | {r['cpu_ms_per_unit']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['lost']} | {r['duplicated']} | {r['share_429']:.2%} | "
+            f"{r['served']['requests']} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    c = sub.add_parser("client")
+    c.add_argument("--port", type=int, required=True)
+    for name, kind, default in (
+        ("--calls", int, 2000), ("--rpm", float, 6000.0), ("--concurrency", int, 64),
+        ("--timeout", float, 2.0), ("--flush-units", int, 256), ("--flush-ms", float, 0.0),
+    ):  # fmt: skip
+        c.add_argument(name, type=kind, default=default)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--out", default=None, help="write the JSON rows here")
+    args = parser.parse_args()
+    if args.command == "client":
+        print(json.dumps(client(args)))
+        return
+    rows = []
+    for rpm in (6000.0, 1200.0):
+        for errors, hangs in ((0.0, 0.0), (0.05, 0.01)):
+            row = run_case(args.calls, rpm, args.concurrency, error_rate=errors, hang_rate=hangs)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

@@ -1,0 +1,190 @@
+"""The Ray executor: a job's units spread over Ray worker actors; the driver commits.
+
+For projects that outgrow one machine's event loop. Each worker actor rebuilds the job from
+its picklable factory (:meth:`DistributableJob.remote_factory`): its own model client, its own
+share of the endpoint's rate limits and concurrency. Workers only attempt units; they return
+the results and the ledger rows their calls made, and the driver alone writes to the store,
+through the same ``commit``/``fail`` as the local executor, so both executors leave the same
+records behind.
+
+A worker that dies mid-run (killed, out of memory, its node gone) loses nothing: its units were
+not committed, so the driver sends them to a fresh worker. Workers open the project database to
+read inputs (e.g. an image's peers), so on a multi-node cluster the project folder must be on
+storage every node sees.
+
+Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from visinstruct.errors import ConfigError, FatalModelError
+from visinstruct.executors.base import (
+    DistributableJob,
+    NullProgress,
+    Progress,
+    RemoteJob,
+    RemoteJobFactory,
+    StageSummary,
+    WorkUnit,
+    run_attempts,
+)
+
+__all__ = ["RayExecutor"]
+
+_INSTALL_HINT = "the Ray executor needs Ray: pip install 'visinstruct[ray]'"
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError(_INSTALL_HINT, field="executor.kind") from exc
+    return ray
+
+
+class _Worker:
+    """One Ray actor: the job rebuilt here, attempting the units the driver sends."""
+
+    def __init__(self, factory: RemoteJobFactory):
+        self.job: RemoteJob = factory()
+
+    def pid(self) -> int:
+        import os
+
+        return os.getpid()
+
+    async def run(self, unit: WorkUnit, max_attempts: int) -> tuple[Any, ...]:
+        try:
+            outcome = await run_attempts(self.job, unit, max_attempts)
+        except FatalModelError as exc:
+            return ("fatal", str(exc), self.job.take_calls())
+        return ("outcome", outcome, self.job.take_calls())
+
+
+@dataclass
+class _Flight:
+    """Units sent and not yet answered, per worker slot."""
+
+    refs: dict[Any, tuple[WorkUnit, int]] = field(default_factory=dict)
+    load: list[int] = field(default_factory=list)
+
+
+class RayExecutor:
+    """Runs a job's units on ``workers`` Ray actors (see the module docstring).
+
+    ``address`` joins an existing cluster; unset, a local Ray instance is started with
+    ``init_options`` (e.g. ``num_cpus``) unless Ray is already initialised.
+    """
+
+    def __init__(
+        self,
+        progress: Progress | None = None,
+        *,
+        workers: int = 2,
+        address: str | None = None,
+        init_options: dict[str, Any] | None = None,
+    ):
+        self.progress: Progress = progress or NullProgress()
+        self.workers = max(1, workers)
+        self.address = address
+        self.init_options = dict(init_options or {})
+        self.actors: list[Any] = []
+        self.restarts = 0
+
+    def run(self, job: DistributableJob) -> StageSummary:
+        return asyncio.run(self.run_async(job))
+
+    def _start(self, job: DistributableJob) -> tuple[Any, Any]:
+        ray = _ray()
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            options.update(self.init_options)
+            ray.init(address=self.address, **options)
+        per_worker = max(1, -(-job.concurrency // self.workers))
+        actor_cls = ray.remote(num_cpus=0, max_concurrency=per_worker)(_Worker)
+        factory = job.remote_factory(self.workers)
+        self.actors = [actor_cls.remote(factory) for _ in range(self.workers)]
+        return ray, lambda: actor_cls.remote(factory)
+
+    async def run_async(self, job: DistributableJob) -> StageSummary:
+        ray, new_actor = self._start(job)
+        total, done_before, units = job.plan()
+        self.progress.stage_started(job.name, total, done_before)
+        counts = {"done": 0, "failed": 0}
+        try:
+            await self._drive(ray, new_actor, job, units, counts)
+        finally:
+            job.flush()
+            self.progress.stage_finished(job.name)
+            for actor in self.actors:
+                ray.kill(actor)
+        return StageSummary(job.name, total, done_before, counts["done"], counts["failed"], 0)
+
+    async def _drive(
+        self,
+        ray: Any,
+        new_actor: Any,
+        job: DistributableJob,
+        units: Iterator[WorkUnit],
+        counts: dict[str, int],
+    ) -> None:
+        flight = _Flight(load=[0] * len(self.actors))
+        waiting: dict[asyncio.Future[Any], Any] = {}
+        again: deque[WorkUnit] = deque()  # units of a worker that died, sent first
+        limit = max(1, job.concurrency)
+        exhausted = False
+        while True:
+            while len(flight.refs) < limit and (again or not exhausted):
+                unit = again.popleft() if again else next(units, None)
+                if unit is None:
+                    exhausted = True
+                    break
+                slot = flight.load.index(min(flight.load))
+                ref = self.actors[slot].run.remote(unit, job.max_attempts)
+                flight.refs[ref] = (unit, slot)
+                flight.load[slot] += 1
+                waiting[asyncio.wrap_future(ref.future())] = ref
+            if not waiting:
+                return
+            finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for fut in finished:
+                ref = waiting.pop(fut)
+                unit, slot = flight.refs.pop(ref)
+                flight.load[slot] -= 1
+                try:
+                    answer = fut.result()
+                except ray.exceptions.RayActorError:
+                    again.append(unit)  # not committed: another worker does it from scratch
+                    self._replace(slot, new_actor, ray)
+                    continue
+                self._settle(job, unit, answer, counts)
+
+    def _replace(self, slot: int, new_actor: Any, ray: Any) -> None:
+        """A dead worker's actor is replaced once, however many of its units come back."""
+        try:
+            ray.get(self.actors[slot].pid.remote(), timeout=5)
+        except Exception:  # the actor is gone (RayActorError) or unresponsive
+            self.actors[slot] = new_actor()
+            self.restarts += 1
+
+    def _settle(
+        self, job: DistributableJob, unit: WorkUnit, answer: tuple[Any, ...], counts: dict[str, int]
+    ) -> None:
+        kind, payload, calls = answer
+        job.record_calls(calls)
+        if kind == "fatal":
+            raise FatalModelError(payload)
+        if payload.results is None:
+            job.fail(unit, payload.error, payload.raw, payload.attempts)
+            counts["failed"] += 1
+            self.progress.unit_finished(job.name, False)
+            return
+        job.commit(unit, payload.results)
+        counts["done"] += 1
+        self.progress.unit_finished(job.name, True)

@@ -1,0 +1,156 @@
+"""The Ray executor on a local Ray instance: same records as the local executor, and a worker
+killed mid-run loses nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+
+from visinstruct.config import ExecutorConfig, ModelsConfig, ModelSpec, ProjectConfig
+from visinstruct.executors import WorkUnit
+from visinstruct.executors.ray import RayExecutor
+from visinstruct.project import Project
+from visinstruct.records import Record
+
+from conftest import make_images
+
+ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _config(images: Path, kind: str) -> ProjectConfig:
+    return ProjectConfig(
+        collect={"path": images},
+        models=ModelsConfig(
+            captioner=ModelSpec(backend="annotations", model="annotations", concurrency=8),
+            generator=ModelSpec(backend="template", model="template", concurrency=8),
+        ),
+        ocr={"enabled": False},
+        generate={"languages": ["en", "zh"], "reject_seed_copies": False},
+        executor=ExecutorConfig(kind=kind, ray_workers=2),  # type: ignore[arg-type]
+    )
+
+
+def _records(project: Project) -> dict[str, Any]:
+    caption_hash = project._hash_or_none(project_stage("caption"))
+    generate_hash = project._hash_or_none(project_stage("generate"))
+    assert caption_hash is not None
+    assert generate_hash is not None
+    store = project.store
+    return {
+        "captions": sorted(c.model_dump_json() for c in store.captions(caption_hash)),
+        "instructions": sorted(i.model_dump_json() for i in store.instructions(generate_hash)),
+        "status": project.status()["stages"],
+        "calls": store.call_totals().calls,
+    }
+
+
+def project_stage(name: str) -> Any:
+    from visinstruct.caption import CaptionStage
+    from visinstruct.generate import GenerateStage
+
+    return {"caption": CaptionStage, "generate": GenerateStage}[name]
+
+
+def test_ray_and_local_give_identical_records(local_ray: None, tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    make_images(images, {"landmark": 250, "posters": 250})
+    found = {}
+    for kind in ("local", "ray"):
+        with Project(tmp_path / kind, _config(images, kind)) as project:
+            assert project.collect().accepted == 500
+            project.caption()
+            project.generate()
+            found[kind] = _records(project)
+    local, remote = found["local"], found["ray"]
+    assert len(local["captions"]) == 500
+    assert len(local["instructions"]) > 500 * 2
+    assert remote["captions"] == local["captions"]
+    assert remote["instructions"] == local["instructions"]
+    assert remote["status"] == local["status"]
+    assert remote["calls"] == local["calls"] == 500 * 3  # every worker's ledger rows arrived
+
+
+@dataclass(frozen=True)
+class _Dying:
+    """A worker-side job whose first attempt at unit u7 kills its worker process."""
+
+    marker: str
+
+    def __call__(self) -> _Dying:
+        return self
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        if unit.key == "u7" and not os.path.exists(self.marker):
+            Path(self.marker).write_text("died once")
+            os._exit(1)
+        return []
+
+    def take_calls(self) -> list[Any]:
+        return [f"call:{os.getpid()}"]
+
+
+@dataclass
+class _DriverJob:
+    marker: str
+    name: str = "dying"
+    concurrency: int = 4
+    max_attempts: int = 2
+    committed: list[str] = field(default_factory=list)
+    calls: list[Any] = field(default_factory=list)
+
+    def plan(self) -> tuple[int, int, Iterator[WorkUnit]]:
+        return 40, 0, (WorkUnit(f"u{i}") for i in range(40))
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        raise AssertionError("the driver never attempts units itself")
+
+    def commit(self, unit: WorkUnit, results: Sequence[Record]) -> None:
+        self.committed.append(unit.key)
+
+    def fail(self, unit: WorkUnit, error: str, raw: str | None, attempts: int) -> None:
+        raise AssertionError(f"{unit.key} failed: {error}")
+
+    def flush(self) -> None:
+        pass
+
+    def remote_factory(self, workers: int) -> _Dying:
+        return _Dying(self.marker)
+
+    def record_calls(self, calls: Sequence[Any]) -> None:
+        self.calls.extend(calls)
+
+
+def test_a_worker_killed_mid_run_loses_nothing(local_ray: None, tmp_path: Path) -> None:
+    job = _DriverJob(str(tmp_path / "died"))
+    executor = RayExecutor(workers=2)
+    summary = executor.run(job)
+    assert (tmp_path / "died").exists()  # the worker really died
+    assert executor.restarts == 1
+    assert sorted(job.committed) == sorted(f"u{i}" for i in range(40))  # each exactly once
+    assert (summary.done, summary.failed) == (40, 0)
+    assert len(job.calls) == 40  # one ledger row per unit, none from the attempt that died
+
+
+def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from visinstruct.errors import ConfigError
+    from visinstruct.executors import ray as ray_executor
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ConfigError, match=r"visinstruct\[ray\]"):
+        ray_executor._ray()

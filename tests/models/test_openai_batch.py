@@ -1,0 +1,154 @@
+"""The openai-batch backend through the caption stage, against the test server's Batch API."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from visinstruct.caption import CaptionStage
+from visinstruct.config import ModelsConfig, ModelSpec, ProjectConfig
+from visinstruct.executors import LocalExecutor
+from visinstruct.models.registry import create_backend
+from visinstruct.project import DB_FILENAME, Project
+
+from conftest import make_images
+from fakeserver import FakeOpenAIServer
+from responders import engine_responder
+
+PRICES = {"price_input_per_1m": 2.0, "price_output_per_1m": 8.0}
+
+
+def _config(images: Path, server: FakeOpenAIServer, **spec: Any) -> ProjectConfig:
+    values: dict[str, Any] = {
+        "backend": "openai-batch", "model": "m", "base_url": server.base_url,
+        "batch_size": 50, "batch_poll_s": 0.02, "max_retries": 3, **PRICES,
+    }  # fmt: skip
+    values.update(spec)
+    return ProjectConfig(
+        collect={"path": images},
+        models=ModelsConfig(captioner=ModelSpec(**values)),
+        ocr={"enabled": False},
+    )
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> Path:
+    make_images(tmp_path / "images", {"landmark": 6, "posters": 6})
+    return tmp_path / "images"
+
+
+def _ledger(project: Path) -> list[tuple[str, float, int, int]]:
+    with sqlite3.connect(project / DB_FILENAME) as con:
+        rows = con.execute(
+            "SELECT unit_key, cost_usd, input_tokens, output_tokens FROM calls ORDER BY unit_key"
+        ).fetchall()
+    return [(str(a), float(b), int(c), int(d)) for a, b, c, d in rows]
+
+
+def _crash_while_waiting(project: Project) -> None:
+    """Run the caption stage until its batch is submitted, then stop as a crash would."""
+    spec = project.config.models.captioner
+    assert spec is not None
+    backend = create_backend(spec, "captioner")
+    stage = CaptionStage(project.config, project.store, backend, root=project.root)
+
+    async def go() -> None:
+        try:
+            await asyncio.wait_for(LocalExecutor().run_async(stage), timeout=1.5)
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(go())
+
+
+def test_units_go_out_in_one_batch_and_cost_half(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder) as server:
+        with Project(tmp_path / "p", _config(pictures, server)) as project:
+            project.collect()
+            summary = project.caption()
+            assert (summary.done, summary.failed) == (12, 0)
+            assert project.status()["stages"]["caption"] == {"done": 12, "failed": 0, "pending": 0}
+        assert len(server.batch_inputs) == 1
+        assert len(server.batch_inputs[0]) == 12
+        assert server.chat_count == 12
+        assert not server.chat_requests  # nothing went to /chat/completions directly
+    rows = _ledger(tmp_path / "p")
+    assert len(rows) == 12
+    for _, cost, tokens_in, tokens_out in rows:
+        full = (tokens_in * 2.0 + tokens_out * 8.0) / 1e6
+        assert cost == pytest.approx(full * 0.5)
+
+
+def test_discount_is_configurable(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder) as server:
+        config = _config(pictures, server, batch_discount=0.25)
+        with Project(tmp_path / "p", config) as project:
+            project.collect()
+            project.caption()
+    for _, cost, tokens_in, tokens_out in _ledger(tmp_path / "p"):
+        assert cost == pytest.approx((tokens_in * 2.0 + tokens_out * 8.0) / 1e6 * 0.25)
+
+
+def test_a_crash_after_submitting_never_submits_again(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
+        with Project(tmp_path / "p", _config(pictures, server)) as project:
+            project.collect()
+            _crash_while_waiting(project)
+            assert len(server.batch_inputs) == 1
+            assert project.status()["stages"]["caption"]["done"] == 0
+            server.batch_polls = 0  # the batch finishes while no one is running
+            summary = project.caption()
+            assert summary.done == 12
+        assert len(server.batch_inputs) == 1  # the rerun polled the batch it had, no new one
+        assert server.chat_count == 12
+    assert len(_ledger(tmp_path / "p")) == 12
+
+
+def test_a_crash_between_upload_and_create_finds_the_batch(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
+        with Project(tmp_path / "p", _config(pictures, server)) as project:
+            project.collect()
+            _crash_while_waiting(project)
+            # As if the process died after the upload, before it heard the batch's id.
+            with sqlite3.connect(project.root / DB_FILENAME) as con:
+                con.execute("UPDATE batches SET batch_id = NULL, status = 'uploaded'")
+            server.batch_polls = 0
+            assert project.caption().done == 12
+        assert len(server.batch_inputs) == 1  # found by its input file, not created again
+        assert server.chat_count == 12
+
+
+def test_an_expired_batch_resends_only_the_missing(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder, batch_expire_first=5) as server:
+        with Project(tmp_path / "p", _config(pictures, server)) as project:
+            project.collect()
+            assert project.caption().done == 12
+            with sqlite3.connect(project.root / DB_FILENAME) as con:
+                states = con.execute(
+                    "SELECT remote_status, COUNT(*) FROM batches GROUP BY remote_status"
+                ).fetchall()
+        first, second = server.batch_inputs
+        assert len(first) == 12
+        assert sorted(second) == sorted(first[:5])  # the unanswered ones, nothing else
+        assert server.chat_count == 12
+    assert dict(states) == {"completed": 1, "expired": 1}
+    rows = _ledger(tmp_path / "p")
+    assert len(rows) == 12
+    assert len({key for key, *_ in rows}) == 12
+
+
+def test_without_a_store_the_backend_says_how_to_use_it() -> None:
+    from visinstruct.errors import FatalModelError
+    from visinstruct.models.base import CallContext, ChatRequest, Message
+
+    spec = ModelSpec(backend="openai-batch", model="m", base_url="http://127.0.0.1:9/v1")
+    backend = create_backend(spec, "captioner", env={})
+    request = ChatRequest(messages=(Message("user", "hi"),))
+    with pytest.raises(FatalModelError, match="project stage"):
+        asyncio.run(backend.chat(request, CallContext("caption", "u")))
+    assert backend.concurrency == spec.batch_size

@@ -1,0 +1,126 @@
+"""The review page in a real headless Chromium (Debian's, driven by Playwright): log in with a
+token, accept with a key press, edit a multiple-choice option and answer, reject with a
+reason, go to the next image; then the store and the audit trail hold exactly those changes."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, expect, sync_playwright
+
+from review.reviewkit import SCRIPT_QUESTION, build_project, serve
+from visinstruct.project import Project
+from visinstruct.review import add_reviewer
+from visinstruct.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser() -> Iterator[BrowserContext]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS,
+            viewport={"width": 1440, "height": 900},
+        )  # fmt: skip
+        context.set_default_timeout(15_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def test_review_session_in_chromium(
+    tmp_path: Path, browser: BrowserContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = build_project(tmp_path, {"landmark": 2, "ocr": 1})
+    with Project.open(folder) as project:
+        token = add_reviewer(project.store, "alice")
+        first, second = sorted(i.id for i in project.store.images())[:2]
+    with serve(folder) as url:
+        page = browser.new_page()
+        response = page.goto(url + "/")
+        assert response is not None and response.status == 401
+        page.fill("#token", token)
+        page.click("button[type=submit]")
+        expect(page.locator("table.list")).to_be_visible()
+        page.click("a.button.primary")  # start reviewing the queue
+        page.wait_for_url(f"{url}/image/{first}*")
+
+        # Model output is text: the <script> in a question shows and never runs.
+        shown = page.locator(".question", has_text="<script>window.pwned=1</script>")
+        expect(shown).to_be_visible()
+        assert page.evaluate("typeof window.pwned") == "undefined"
+
+        accepted = page.locator(".card").nth(0)
+        accepted_q = accepted.locator(".question").inner_text()
+        page.keyboard.press("a")
+        expect(accepted.locator("[data-role=status]")).to_have_text("accepted")
+
+        mc = page.locator(".card[data-kind=multiple_choice]")
+        mc.locator(".question").click()
+        page.keyboard.press("e")
+        mc.locator("input[name=choice-C]").fill("purple")
+        mc.locator("select[name=answer]").select_option("C")
+        page.keyboard.press("Control+Enter")
+        expect(mc.locator("[data-role=status]")).to_have_text("edited")
+        expect(mc.locator(".choices li.correct")).to_have_text("purple")
+
+        short = page.locator(".card[data-kind=short_vqa]")
+        short.locator(".question").click()
+        page.keyboard.press("r")
+        short.locator("input[name=reason]").fill("not answerable from the image")
+        page.keyboard.press("Enter")
+        expect(short.locator("[data-role=status]")).to_have_text("rejected")
+
+        shot = tmp_path / "review-page.png"
+        page.screenshot(path=str(shot))
+        with capsys.disabled():
+            print(f"\nreview page screenshot: {shot}")
+        page.keyboard.press("n")
+        page.wait_for_url(f"{url}/image/{second}*")
+        expect(page.locator(".card").first).to_be_visible()
+
+    assert shot.stat().st_size > 10_000
+    with Store(folder / "visinstruct.db") as store:
+        events = list(reversed(store.review_events()))
+        statuses = {i.id: i for i in store.image_instructions(first)}
+        others = store.image_instructions(second)
+    assert [(e["reviewer"], e["action"], e["status"]) for e in events] == [
+        ("alice", "accept", "accepted"),
+        ("alice", "edit", "edited"),
+        ("alice", "reject", "rejected"),
+    ]
+    assert all(e["image_id"] == first and e["seconds"] >= 0 for e in events)
+    accept_ev, edit_ev, reject_ev = events
+    assert accept_ev["before"]["question"] == accepted_q
+    assert accept_ev["before"] == {**accept_ev["after"], "review_status": "unreviewed"}
+
+    edited = statuses[edit_ev["instruction_id"]]  # the id is unchanged by the edit
+    assert edited.kind == "multiple_choice"
+    assert edited.review_status == "edited"
+    assert edited.choices == ["red", "blue", "purple", "white"]
+    assert edited.answer == "C"
+    assert edit_ev["before"]["choices"] == ["red", "blue", "green", "white"]
+    assert edit_ev["before"]["answer"] == "B"
+    assert edit_ev["after"]["choices"] == edited.choices
+
+    rejected = statuses[reject_ev["instruction_id"]]
+    assert rejected.kind == "short_vqa"
+    assert rejected.review_status == "rejected"
+    assert reject_ev["reason"] == "not answerable from the image"
+
+    changed = {e["instruction_id"] for e in events}
+    assert len(changed) == 3
+    untouched = [i for i in statuses.values() if i.id not in changed] + others
+    assert {i.review_status for i in untouched} == {"unreviewed"}
+    assert any(i.question == SCRIPT_QUESTION for i in statuses.values())
