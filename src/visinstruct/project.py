@@ -37,12 +37,25 @@ from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
 from visinstruct.stage import ModelStage
 from visinstruct.store import Store
-from visinstruct.verify import REPORT_FILENAME, Verifier, write_report
+from visinstruct.verify import (
+    REPORT_FILENAME,
+    AnswerStage,
+    BlindStage,
+    CaptionCheckStage,
+    Verifier,
+    write_report,
+)
 
 __all__ = ["DB_FILENAME", "Project", "StageStatus"]
 
 DB_FILENAME = "visinstruct.db"
-_MODEL_STAGES: tuple[type[ModelStage], ...] = (CaptionStage, GenerateStage)
+_MODEL_STAGES: tuple[type[ModelStage], ...] = (
+    CaptionStage,
+    GenerateStage,
+    AnswerStage,
+    BlindStage,
+    CaptionCheckStage,
+)
 
 
 @dataclass(frozen=True)
@@ -260,8 +273,7 @@ class Project:
             try:
                 config_hash = stage_cls.hash_of(self.config)
             except ConfigError:
-                rows.append(StageStatus(stage_cls.name, 0, 0, 0))
-                continue
+                continue  # the stage's role has no model in this project
             counts = self.store.unit_counts(stage_cls.name, config_hash)
             total = stage_cls.count_units(self.config, self.store)
             pending = max(0, total - counts.done - counts.failed)

@@ -1,0 +1,250 @@
+"""Row conversions and the write steps several parts of the store share.
+
+They take an open connection so that callers can run them inside one transaction: a unit's
+results, its done mark and its ledger rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from visinstruct.errors import StoreError
+from visinstruct.records import (
+    Caption,
+    CheckResult,
+    ImageRecord,
+    Instruction,
+    ModelCall,
+    OcrLine,
+    Provenance,
+    Record,
+    RejectedItem,
+)
+from visinstruct.store._types import ReviewFilter
+
+RAW_LIMIT = 20_000
+_RAW_LIMIT = RAW_LIMIT
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values)) or "NULL"
+
+
+_ANY_FAILED_CHECK = (
+    "EXISTS (SELECT 1 FROM json_each(i.checks) c WHERE json_type(c.value, '$.passed') = 'false')"
+)
+
+
+def upsert_source(
+    db: sqlite3.Connection,
+    path: str,
+    size: int,
+    mtime: float,
+    status: str,
+    image_id: str | None,
+    reason: str | None,
+) -> None:
+    db.execute(
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET "
+        "size=excluded.size, mtime=excluded.mtime, status=excluded.status, "
+        "image_id=excluded.image_id, reason=excluded.reason, seen_at=excluded.seen_at",
+        (path, size, mtime, status, image_id, reason, time.time()),
+    )
+
+
+def image_from_row(row: sqlite3.Row) -> ImageRecord:
+    return ImageRecord(
+        id=row["id"], path=row["path"], domain=row["domain"], width=row["width"],
+        height=row["height"], format=row["format"], bytes=row["bytes"], phash=row["phash"],
+        source=row["source"], prior=json.loads(row["prior"]),
+        ocr=[OcrLine.model_validate(o) for o in json.loads(row["ocr"])],
+    )  # fmt: skip
+
+
+def complete_in(
+    db: sqlite3.Connection,
+    stage: str,
+    unit_key: str,
+    config_hash: str,
+    results: Sequence[Record],
+) -> None:
+    db.execute(
+        "DELETE FROM item_rejects WHERE stage = ? AND unit_key = ? AND config_hash = ?",
+        (stage, unit_key, config_hash),
+    )
+    for record in results:
+        if isinstance(record, RejectedItem):
+            db.execute(
+                "INSERT INTO item_rejects (stage, unit_key, config_hash, kind, reason, "
+                "content, created_at) VALUES (?,?,?,?,?,?,?)",
+                (stage, unit_key, config_hash, record.kind, record.reason,
+                 record.content[:_RAW_LIMIT], time.time()),
+            )  # fmt: skip
+            continue
+        insert_result(db, record, config_hash)
+    db.execute(
+        "INSERT INTO work_units VALUES (?,?,?,'done',1,NULL,NULL,?) "
+        "ON CONFLICT(stage, unit_key, config_hash) DO UPDATE SET status='done', "
+        "last_error=NULL, raw=NULL, updated_at=excluded.updated_at",
+        (stage, unit_key, config_hash, time.time()),
+    )
+
+
+def fail_in(
+    db: sqlite3.Connection,
+    stage: str,
+    unit_key: str,
+    config_hash: str,
+    error: str,
+    raw: str | None,
+    attempts: int,
+) -> None:
+    raw = None if raw is None else raw[:_RAW_LIMIT]
+    db.execute(
+        "INSERT INTO work_units VALUES (?,?,?,'failed',?,?,?,?) "
+        "ON CONFLICT(stage, unit_key, config_hash) DO UPDATE SET status='failed', "
+        "attempts=excluded.attempts, last_error=excluded.last_error, raw=excluded.raw, "
+        "updated_at=excluded.updated_at WHERE status != 'done'",
+        (stage, unit_key, config_hash, attempts, error, raw, time.time()),
+    )
+
+
+def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> None:
+    now = time.time()
+    if isinstance(record, Caption):
+        db.execute(
+            "INSERT OR IGNORE INTO captions VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                record.id, record.image_id, record.text, record.language, record.model,
+                record.prompt_version, record.config_hash, record.source, now,
+            ),
+        )  # fmt: skip
+    elif isinstance(record, Instruction):
+        db.execute(
+            "INSERT OR IGNORE INTO instructions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.id, record.image_id, record.domain, record.kind, record.language,
+                record.question, _json(record.choices), record.answer,
+                _json(record.provenance.model_dump()), config_hash,
+                record.provenance.caption_id, _json(record.checks), record.review_status, now,
+            ),
+        )  # fmt: skip
+    elif isinstance(record, CheckResult):  # verify/: a verdict on an existing instruction
+        write_checks(db, [record])
+    else:
+        raise StoreError(f"the store cannot keep a {type(record).__name__} as a unit result")
+
+
+def write_checks(db: sqlite3.Connection, results: Sequence[CheckResult]) -> None:
+    """Upsert verdicts into both places; one read and one write per instruction."""
+    now = time.time()
+    by_instruction: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_instruction.setdefault(result.instruction_id, []).append(result)
+    current: dict[str, dict[str, Any]] = {}
+    for instruction_id in by_instruction:
+        row = db.execute(
+            "SELECT checks FROM instructions WHERE id = ?", (instruction_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no instruction with id {instruction_id} to record checks on")
+        current[instruction_id] = json.loads(row[0])
+    db.executemany(
+        "INSERT INTO instruction_checks VALUES (?,?,?,?,?,?,?) "
+        "ON CONFLICT(instruction_id, name) DO UPDATE SET passed=excluded.passed, "
+        "score=excluded.score, reason=excluded.reason, details=excluded.details, "
+        "updated_at=excluded.updated_at",
+        [
+            (r.instruction_id, r.name, r.passed, r.score, r.reason, _json(r.details), now)
+            for r in results
+        ],
+    )
+    for instruction_id, mine in by_instruction.items():
+        checks = current[instruction_id]
+        checks.update({r.name: r.as_check() for r in mine})
+        db.execute(
+            "UPDATE instructions SET checks = ? WHERE id = ?", (_json(checks), instruction_id)
+        )
+
+
+def calls_in(db: sqlite3.Connection, calls: Iterable[ModelCall]) -> None:
+    rows = [
+        (
+            c.stage, c.unit_key, c.role, c.model, c.endpoint, c.started_at, c.latency_s,
+            c.outcome, c.http_status, c.input_tokens, c.output_tokens, c.image_tokens,
+            c.cost_usd, c.error, None if c.raw is None else c.raw[:_RAW_LIMIT],
+        )
+        for c in calls
+    ]  # fmt: skip
+    db.executemany(
+        "INSERT INTO calls (stage, unit_key, role, model, endpoint, started_at, "
+        "latency_s, outcome, http_status, input_tokens, output_tokens, image_tokens, "
+        "cost_usd, error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+
+
+def scope(
+    config_hash: str | None, caption_hash: str | None, include_imports: bool
+) -> tuple[str, list[Any]]:
+    """WHERE clause (over ``instructions i``) for "the instructions of these settings", plus
+    imported ones when asked. The caption condition is a per-row primary-key lookup, so a
+    query for one image's instructions costs the same at a million captions as at ten."""
+    clauses, args = [], list[Any]()
+    if config_hash is not None:
+        own = "i.config_hash = ?"
+        args.append(config_hash)
+        if caption_hash is not None:
+            own += (
+                " AND EXISTS (SELECT 1 FROM captions c WHERE c.id = i.caption_id "
+                "AND c.config_hash = ?)"
+            )
+            args.append(caption_hash)
+        clauses.append(f"({own})")
+    if include_imports:
+        clauses.append("i.config_hash LIKE 'import:%'")
+    return (" OR ".join(clauses) or "0"), args
+
+
+def instruction_from_row(r: sqlite3.Row) -> Instruction:
+    return Instruction(
+        id=r["id"], image_id=r["image_id"], domain=r["domain"], kind=r["kind"],
+        language=r["language"], question=r["question"], choices=json.loads(r["choices"]),
+        answer=r["answer"], provenance=Provenance.model_validate_json(r["provenance"]),
+        checks=json.loads(r["checks"]), review_status=r["review_status"],
+    )  # fmt: skip
+
+
+def review_where(f: ReviewFilter) -> tuple[str, list[Any]]:
+    """WHERE clause (over ``instructions i``) for a review queue filter."""
+    clauses, args = ["1"], list[Any]()
+    for column in ("domain", "kind", "language"):
+        value = getattr(f, column)
+        if value:
+            clauses.append(f"i.{column} = ?")
+            args.append(value)
+    if f.status:
+        clauses.append("i.review_status = ?")
+        args.append(f.status)
+    if f.model:
+        clauses.append("json_extract(i.provenance, '$.model') = ?")
+        args.append(f.model)
+    if f.check == "failed":
+        clauses.append(_ANY_FAILED_CHECK)
+    elif f.check:
+        clauses.append("json_type(i.checks, ?) = 'false'")
+        args.append('$."' + f.check.replace('"', "") + '".passed')
+    if f.plan in ("flagged", "sample"):
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample WHERE reason = ?)")
+        args.append(f.plan)
+    elif f.plan == "plan":
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample)")
+    return " AND ".join(clauses), args

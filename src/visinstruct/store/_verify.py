@@ -1,0 +1,203 @@
+"""Verification verdicts and the queries the verify stage runs.
+
+A verdict lives twice: as a row of ``instruction_checks`` (indexed, for "what is flagged")
+and under ``instructions.checks[name]`` (what exports and the review app read). Both are
+written in the same transaction. The convention for every reader: an instruction is flagged
+when any ``checks[*].passed`` is False.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from visinstruct.records import (
+    CheckResult,
+    Instruction,
+)
+from visinstruct.store._core import StoreCore
+from visinstruct.store._rows import (
+    _json,
+    instruction_from_row,
+    scope,
+    write_checks,
+)
+
+
+class VerifyMixin(StoreCore):
+    def set_checks(self, results: Sequence[CheckResult]) -> None:
+        """Record verdicts (replacing earlier ones of the same check), atomically."""
+        if results:
+            with self.transaction() as db:
+                write_checks(db, results)
+
+    def remove_checks(self, instruction_id: str, names: Sequence[str]) -> None:
+        """Forget verdicts that no longer apply (e.g. a local check that was switched off)."""
+        with self.transaction() as db:
+            db.executemany(
+                "DELETE FROM instruction_checks WHERE instruction_id = ? AND name = ?",
+                [(instruction_id, n) for n in names],
+            )
+            row = db.execute("SELECT checks FROM instructions WHERE id = ?", (instruction_id,))
+            found = row.fetchone()
+            if found is not None:
+                checks = {k: v for k, v in json.loads(found[0]).items() if k not in names}
+                db.execute(
+                    "UPDATE instructions SET checks = ? WHERE id = ?",
+                    (_json(checks), instruction_id),
+                )
+
+    def remap_choices(
+        self, instruction_id: str, choices: Sequence[str], answer: str, record: CheckResult
+    ) -> None:
+        """Reorder a multiple-choice instruction's options (``answer`` is the new letter) and
+        record how, in one transaction. The id stays: it names the item, not its layout."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE instructions SET choices = ?, answer = ? WHERE id = ?",
+                (_json(list(choices)), answer, instruction_id),
+            )
+            write_checks(db, [record])
+
+    def instructions_by_id(self, ids: Sequence[str]) -> list[Instruction]:
+        """The instructions with these ids (those that exist), in id order."""
+        found: list[Instruction] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self._db.execute(
+                f"SELECT * FROM instructions WHERE id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY id",
+                chunk,
+            )
+            found += [instruction_from_row(r) for r in rows]
+        return found
+
+    def scope_image_ids(
+        self, config_hash: str | None, caption_hash: str | None, *, include_imports: bool
+    ) -> list[str]:
+        """The images that have instructions in the scope of :meth:`instructions`."""
+        where, args = scope(config_hash, caption_hash, include_imports)
+        rows = self._db.execute(
+            f"SELECT DISTINCT i.image_id FROM instructions i WHERE {where} ORDER BY i.image_id",
+            args,
+        )
+        return [str(r[0]) for r in rows]
+
+    def scoped_image_instructions(
+        self,
+        image_ids: Sequence[str],
+        config_hash: str | None,
+        caption_hash: str | None,
+        *,
+        include_imports: bool,
+    ) -> dict[str, list[Instruction]]:
+        """image id → its instructions in the scope of :meth:`instructions`, for a batch of
+        images (one query per batch keeps a pass over a million instructions short)."""
+        where, args = scope(config_hash, caption_hash, include_imports)
+        found: dict[str, list[Instruction]] = {image_id: [] for image_id in image_ids}
+        rows = self._db.execute(
+            f"SELECT i.* FROM instructions i WHERE i.image_id IN "
+            f"({','.join('?' * len(image_ids)) or 'NULL'}) AND ({where}) "
+            "ORDER BY i.image_id, i.kind, i.language, i.id",
+            [*image_ids, *args],
+        )
+        for r in rows:
+            found[r["image_id"]].append(instruction_from_row(r))
+        return found
+
+    def caption_texts(self, image_id: str, caption_id: str | None) -> list[str]:
+        """Caption texts of an image, the one named ``caption_id`` first (when it exists)."""
+        rows = self._db.execute(
+            "SELECT text FROM captions WHERE image_id = ? ORDER BY (id = ?) DESC, created_at",
+            (image_id, caption_id or ""),
+        )
+        return [str(r[0]) for r in rows]
+
+    def _unflagged_where(
+        self,
+        config_hash: str | None,
+        caption_hash: str | None,
+        include_imports: bool,
+        failed_checks: Sequence[str],
+        kinds: Sequence[str] | None = None,
+    ) -> tuple[str, list[Any]]:
+        where, args = scope(config_hash, caption_hash, include_imports)
+        if kinds is not None:
+            where = f"({where}) AND i.kind IN ({','.join('?' * len(kinds)) or 'NULL'})"
+            args = [*args, *kinds]
+        if failed_checks:
+            where = (
+                f"({where}) AND NOT EXISTS (SELECT 1 FROM instruction_checks c WHERE "
+                f"c.instruction_id = i.id AND c.passed = 0 AND c.name IN "
+                f"({','.join('?' * len(failed_checks))}))"
+            )
+            args = [*args, *failed_checks]
+        return where, args
+
+    def unflagged_page(
+        self,
+        config_hash: str | None,
+        caption_hash: str | None,
+        *,
+        include_imports: bool,
+        failed_checks: Sequence[str],
+        after_id: str,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+    ) -> list[Instruction]:
+        """Up to ``limit`` instructions in scope (of ``kinds``), ids after ``after_id``, that
+        none of ``failed_checks`` flagged. Pages are finished queries, so commits made while a
+        caller walks them cannot disturb the walk."""
+        where, args = self._unflagged_where(
+            config_hash, caption_hash, include_imports, failed_checks, kinds
+        )
+        rows = self._db.execute(
+            f"SELECT i.* FROM instructions i WHERE ({where}) AND i.id > ? ORDER BY i.id LIMIT ?",
+            [*args, after_id, limit],
+        ).fetchall()
+        return [instruction_from_row(r) for r in rows]
+
+    def count_unflagged(
+        self,
+        config_hash: str | None,
+        caption_hash: str | None,
+        *,
+        include_imports: bool,
+        failed_checks: Sequence[str],
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        where, args = self._unflagged_where(
+            config_hash, caption_hash, include_imports, failed_checks, kinds
+        )
+        row = self._db.execute(f"SELECT COUNT(*) FROM instructions i WHERE {where}", args)
+        return int(row.fetchone()[0])
+
+    def flagged_instructions(
+        self,
+        config_hash: str | None = None,
+        caption_hash: str | None = None,
+        *,
+        include_imports: bool = True,
+        check: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Instruction]:
+        """Instructions a verification check failed (``check``: only that one), in image
+        order: the review queue's "needs a human" filter. Without ``config_hash`` every
+        instruction in the project is considered."""
+        if config_hash is None:
+            where, args = "1", list[Any]()
+        else:
+            where, args = scope(config_hash, caption_hash, include_imports)
+        failed = "c.instruction_id = i.id AND c.passed = 0"
+        if check is not None:
+            failed += " AND c.name = ?"
+            args = [*args, check]
+        rows = self._db.execute(
+            f"SELECT i.* FROM instructions i WHERE ({where}) AND EXISTS "
+            f"(SELECT 1 FROM instruction_checks c WHERE {failed}) "
+            "ORDER BY i.image_id, i.kind, i.language, i.id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return [instruction_from_row(r) for r in rows]
