@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,6 +106,28 @@ def load_json(path: Path) -> Any:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid JSON ({exc}); is this the right file?") from exc
+
+
+def problem_rows(
+    file: Path,
+    fmt: str,
+    domain: str,
+    build: Callable[[Path, str, Any, str], Prepared | Skipped],
+) -> Iterator[SourceRow]:
+    """Rows of a ``problems.json``-style file (an object of problem id → problem), the layout
+    ScienceQA and TabMWP share; ``build(folder, id, problem, domain)`` turns one into records."""
+    problems = load_json(file)
+    if not isinstance(problems, dict):
+        raise InputError(f"{file}: expected an object of problem id → problem ({fmt})")
+    for pid, problem in problems.items():
+        split = problem.get("split") if isinstance(problem, dict) else None
+        yield SourceRow(
+            key=f"{file.resolve()}#{pid}",
+            where=f"{file}: problem {pid}",
+            build=partial(build, file.parent, str(pid), problem, domain),
+            split=str(split) if split is not None else None,
+            raw=problem,
+        )
 
 
 def require_text(row: Mapping[str, Any], name: str) -> str:

@@ -11,11 +11,9 @@ counted, never padded with invented options.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from visinstruct.errors import InputError
 from visinstruct.expand.imports._base import (
     Prepared,
     RowProblem,
@@ -23,8 +21,8 @@ from visinstruct.expand.imports._base import (
     SourceRow,
     data_file,
     first_existing,
-    load_json,
     optional_text,
+    problem_rows,
     require_text,
 )
 from visinstruct.expand.imports._kinds import is_yes_no_pair, prepare, prepared
@@ -41,18 +39,7 @@ class ScienceQA:
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         file = data_file(path, ("problems.json",), "ScienceQA problems.json")
-        problems = load_json(file)
-        if not isinstance(problems, dict):
-            raise InputError(f"{file}: expected an object of problem id → problem (ScienceQA)")
-        for pid, problem in problems.items():
-            split = problem.get("split") if isinstance(problem, dict) else None
-            yield SourceRow(
-                key=f"{file.resolve()}#{pid}",
-                where=f"{file}: problem {pid}",
-                build=partial(_build, file.parent, str(pid), problem, domain),
-                split=str(split) if split is not None else None,
-                raw=problem,
-            )
+        return problem_rows(file, "ScienceQA", domain, _build)
 
 
 def _choices(problem: Mapping[str, Any]) -> tuple[str, ...]:
