@@ -32,7 +32,15 @@ def test_csv_manifest_keeps_every_field_as_prior(tmp_path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["path", "domain", "tags", "title", "alt", "licence", "source_url"])
         writer.writerow(
-            ["a.png", "landmark", "tower|night", "Eiffel", "a tower", "CC-BY", "https://example.org/a"]
+            [
+                "a.png",
+                "landmark",
+                "tower|night",
+                "Eiffel",
+                "a tower",
+                "CC-BY",
+                "https://example.org/a",
+            ]
         )
         writer.writerow(["b.png", "", "", "", "", "", ""])
         writer.writerow(["gone.png", "", "", "", "", "", ""])
