@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "CLOSED_TYPES",
@@ -46,22 +46,8 @@ FactType = Literal[
 ]
 FactSource = Literal["ocr", "manifest", "measured"]
 
-CLOSED_TYPES: frozenset[str] = frozenset(
-    {
-        "text",
-        "label",
-        "title",
-        "chart_type",
-        "chart_title",
-        "chart_unit",
-        "chart_value",
-        "chart_max",
-        "orientation",
-        "brightness",
-        "sharpness",
-        "palette",
-    }
-)
+# Every type but tags and colours: an image's tags and colours are never a complete list.
+CLOSED_TYPES: frozenset[str] = frozenset(get_args(FactType)) - {"tag", "colour"}
 # Claims computed from several facts rather than looked up: "chart_order" (subject's value is
 # higher than value's) and "chart_range" (highest minus lowest value).
 COMPUTED_TYPES: frozenset[str] = frozenset({"chart_order", "chart_range"})

@@ -12,37 +12,26 @@ import asyncio
 import time
 from typing import ClassVar
 
-from visinstruct.config import ModelSpec, Role
-from visinstruct.errors import ConfigError, UnitError
+from visinstruct.config import Role
+from visinstruct.errors import UnitError
 from visinstruct.facts import describe, extract_facts
-from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, ModelBackend
-from visinstruct.models.template import image_of, record_offline_call
+from visinstruct.models.base import CallContext, ChatRequest, ChatResponse
+from visinstruct.models.offline import OfflineBackend
 from visinstruct.records import CaptionSource, Language
 
 __all__ = ["AnnotationsBackend"]
 
 
-class AnnotationsBackend(ModelBackend):
+class AnnotationsBackend(OfflineBackend):
     """Captioner backend that describes an image from its facts, for free."""
 
     name: ClassVar[str] = "annotations"
     caption_source: ClassVar[CaptionSource] = "annotations"
-
-    def __init__(self, spec: ModelSpec, role: Role):
-        if role != "captioner":
-            raise ConfigError(
-                "the annotations backend writes captions only; use it for the captioner role "
-                "(for offline instructions use backend: template)",
-                field=f"models.{role}.backend",
-            )
-        super().__init__(spec, role)
-
-    @property
-    def endpoint(self) -> str:
-        return "annotations:"
+    serves: ClassVar[Role] = "captioner"
+    alternative: ClassVar[str] = "for offline instructions use backend: template"
 
     def describe(self, request: ChatRequest) -> str:
-        image = image_of(request, self.name)
+        image = self.image_of(request)
         language: Language = "zh" if request.context.get("language") == "zh" else "en"
         return describe(extract_facts(image), language)
 
@@ -50,12 +39,12 @@ class AnnotationsBackend(ModelBackend):
         started = time.time()
         text = await asyncio.to_thread(self.describe, request)
         if not text:
-            image = image_of(request, self.name)
+            image = self.image_of(request)
             message = (
                 f"nothing to describe for {image.path}: no OCR text, no manifest labels, and "
                 "its file could not be measured"
             )
-            record_offline_call(self, request, context, started, error=message)
+            self.record_call(context, started, error=message)
             raise UnitError(message)
-        record_offline_call(self, request, context, started)
+        self.record_call(context, started)
         return ChatResponse(text=text, finish_reason="stop", model=self.spec.model)

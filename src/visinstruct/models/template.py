@@ -16,45 +16,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from visinstruct.config import ModelSpec, Role
-from visinstruct.errors import ConfigError, UnitError
+from visinstruct.config import Role
+from visinstruct.errors import UnitError
 from visinstruct.facts import GroundedItem, compose, extract_facts
-from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, ModelBackend
-from visinstruct.records import KINDS, ImageRecord, Kind, Language, ModelCall
+from visinstruct.models.base import CallContext, ChatRequest, ChatResponse
+from visinstruct.models.offline import OfflineBackend
+from visinstruct.records import KINDS, ImageRecord, Kind, Language
 
-__all__ = ["TemplateBackend", "image_of", "record_offline_call"]
-
-
-def image_of(request: ChatRequest, backend: str) -> ImageRecord:
-    """The request's image record; offline backends cannot work without it."""
-    image = request.context.get("image")
-    if not isinstance(image, ImageRecord):
-        raise UnitError(
-            f"the {backend} backend needs the image record in the request context; "
-            "it only works inside the visinstruct stages"
-        )
-    return image
-
-
-def record_offline_call(
-    backend: ModelBackend, request: ChatRequest, context: CallContext, started: float,
-    error: str | None = None,
-) -> None:  # fmt: skip
-    """One ledger row for a call that cost nothing: zero tokens, outcome ok or error."""
-    del request
-    context.record(
-        ModelCall(
-            stage=context.stage,
-            unit_key=context.unit_key,
-            role=backend.role,
-            model=backend.spec.model,
-            endpoint=backend.endpoint,
-            started_at=started,
-            latency_s=round(time.time() - started, 6),
-            outcome="ok" if error is None else "error",
-            error=error,
-        )
-    )
+__all__ = ["TemplateBackend"]
 
 
 def _counts(value: Any) -> dict[Kind, int]:
@@ -74,23 +43,12 @@ def _seeds(value: Any) -> dict[Kind, list[str]]:
     return found
 
 
-class TemplateBackend(ModelBackend):
+class TemplateBackend(OfflineBackend):
     """Generator backend that writes grounded instructions from facts, for free."""
 
     name: ClassVar[str] = "template"
-
-    def __init__(self, spec: ModelSpec, role: Role):
-        if role != "generator":
-            raise ConfigError(
-                "the template backend writes instructions only; use it for the generator "
-                "role (for offline captions use backend: annotations)",
-                field=f"models.{role}.backend",
-            )
-        super().__init__(spec, role)
-
-    @property
-    def endpoint(self) -> str:
-        return "template:"
+    serves: ClassVar[Role] = "generator"
+    alternative: ClassVar[str] = "for offline captions use backend: annotations"
 
     def compose_items(self, request: ChatRequest) -> list[GroundedItem]:
         """The items (with the claims behind each answer) for ``request``.
@@ -98,7 +56,7 @@ class TemplateBackend(ModelBackend):
         Public so that checks can see what each answer rests on; :meth:`chat` replies with
         exactly these items.
         """
-        image = image_of(request, self.name)
+        image = self.image_of(request)
         language: Language = "zh" if request.context.get("language") == "zh" else "en"
         peers = [
             extract_facts(p) for p in request.context.get("peers", ()) if isinstance(p, ImageRecord)
@@ -112,15 +70,15 @@ class TemplateBackend(ModelBackend):
         # Measuring pixels is CPU work: keep the event loop free for progress and Ctrl-C.
         items = await asyncio.to_thread(self.compose_items, request)
         if not items:
-            image = image_of(request, self.name)
+            image = self.image_of(request)
             message = (
                 f"no usable facts for {image.path}: it has no OCR text, manifest labels or "
                 "chart data, and its measurements answer none of the requested kinds; add a "
                 "manifest row for it or use a model as generator"
             )
-            record_offline_call(self, request, context, started, error=message)
+            self.record_call(context, started, error=message)
             raise UnitError(message)
-        record_offline_call(self, request, context, started)
+        self.record_call(context, started)
         body = {"instructions": [item.as_json() for item in items]}
         return ChatResponse(
             text=json.dumps(body, ensure_ascii=False),
