@@ -99,7 +99,7 @@ def _time(fn: Callable[[int], object], repeat: int) -> tuple[float, float]:
 def measure(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
     with Project.open(folder) as project:
         token = add_reviewer(project.store, "bench", "admin")
-        index = project.store.instruction_index(None, include_imports=True)
+        index = project.store.instruction_index(project.scope())
         image_ids = sorted(index)[: repeat + 3]
     results = []
     with serve(folder) as url, httpx.Client(base_url=url, cookies={COOKIE: token}) as client:

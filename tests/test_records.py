@@ -13,11 +13,17 @@ def test_content_id_is_stable_and_order_sensitive() -> None:
     assert len(content_id("a")) == 32
 
 
-def test_instruction_id_depends_on_content_only() -> None:
-    a = Instruction.make_id("img", "judgement", "en", "Is it red?", [], "Yes")
-    b = Instruction.make_id("img", "judgement", "en", "Is it red?", [], "Yes")
-    c = Instruction.make_id("img", "judgement", "en", "Is it red?", [], "No")
-    assert a == b != c
+def test_instruction_id_covers_content_and_lineage() -> None:
+    def make(answer: str = "Yes", caption: str | None = "c1", config: str = "g1") -> str:
+        return Instruction.make_id(
+            "img", "judgement", "en", "Is it red?", [], answer,
+            caption_id=caption, config_hash=config,
+        )  # fmt: skip
+
+    assert make() == make()
+    assert make() != make(answer="No")
+    assert make() != make(caption="c2")  # the same text from another caption
+    assert make() != make(config="g2")  # the same text under other generation settings
 
 
 def test_records_reject_unknown_fields_and_kinds() -> None:

@@ -104,8 +104,15 @@ class ModelSpec(_Strict):
         return value
 
     def identity(self) -> dict[str, Any]:
-        """What makes this model's output what it is (feeds stage config hashes)."""
-        return {"backend": self.backend, "model": self.model, "extra_body": self.extra_body}
+        """What makes this model's output what it is (feeds stage config hashes): not how
+        the calls travel, so ``openai`` and ``openai-batch`` share one identity."""
+        from visinstruct.models.registry import output_family  # models/ imports this module
+
+        return {
+            "backend": output_family(self.backend),
+            "model": self.model,
+            "extra_body": self.extra_body,
+        }
 
 
 class ModelsConfig(_Strict):
@@ -479,6 +486,12 @@ class ExecutorConfig(_Strict):
         default=0.0,
         ge=0,
         description="...or this long after the first one (0: at the end of the loop turn).",
+    )
+    lock_wait_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a commit waits for another connection's write lock before the "
+        "run stops (non-zero exit, nothing committed is lost).",
     )
 
 

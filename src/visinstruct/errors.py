@@ -7,11 +7,13 @@ wrong and what to do next. Third-party errors are wrapped with ``raise ... from 
 from __future__ import annotations
 
 __all__ = [
+    "CommitError",
     "ConfigError",
     "FatalModelError",
     "InputError",
     "ModelError",
     "OutputParseError",
+    "StaleRevisionError",
     "StoreError",
     "TransientModelError",
     "UnitError",
@@ -38,7 +40,26 @@ class InputError(VisinstructError):
 
 
 class StoreError(VisinstructError):
-    """The project database cannot be opened or migrated."""
+    """The project database cannot be opened, migrated or written."""
+
+
+class CommitError(StoreError):
+    """Finished units could not be committed: the run stops, and the units not committed are
+    done again by the next run (their calls are paid again; nothing stored is lost)."""
+
+
+class StaleRevisionError(StoreError):
+    """A change was made on a revision of an instruction that is no longer the current one
+    (someone else changed it first); nothing was written."""
+
+    def __init__(self, instruction_id: str, expected: int, current: int):
+        self.instruction_id = instruction_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"instruction {instruction_id} changed since revision {expected} (now {current}); "
+            "reload it and decide on the current version"
+        )
 
 
 class ModelError(VisinstructError):

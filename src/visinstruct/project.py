@@ -7,6 +7,7 @@ A project folder holds ``visinstruct.yaml``, the SQLite store ``visinstruct.db``
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -35,8 +36,9 @@ from visinstruct.executors.ray import RayExecutor
 from visinstruct.export import WRITERS, ExportReport, ExportSource, compute_stats, write_card
 from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
+from visinstruct.scope import dataset_scope
 from visinstruct.stage import ModelStage
-from visinstruct.store import Store
+from visinstruct.store import DatasetScope, Store
 from visinstruct.verify import (
     REPORT_FILENAME,
     AnswerStage,
@@ -193,7 +195,8 @@ class Project:
             finally:
                 await backend.aclose()
 
-        return asyncio.run(go())
+        summary = asyncio.run(go())
+        return dataclasses.replace(summary, duplicates=stage.writer.duplicates)
 
     def caption(
         self, progress: Progress | None = None, *, retry_failed: bool = False
@@ -213,19 +216,31 @@ class Project:
         except ConfigError:
             return None
 
-    def export_source(self) -> ExportSource:
-        """The kept instructions of the current settings (plus imports), split by image."""
-        return ExportSource(
-            self.store,
-            self.config,
-            self._hash_or_none(GenerateStage),
-            self._hash_or_none(CaptionStage),
-        )
+    def scope(self, version: str | None = None) -> DatasetScope:
+        """The dataset every reader uses: the live one, or the pinned ``version``."""
+        if version is not None and not self.store.has_version(version):
+            known = ", ".join(v["name"] for v in self.store.versions()) or "none yet"
+            raise InputError(
+                f"no dataset version named {version!r} in {self.root} (pinned: {known}); "
+                "pin one with `visinstruct dataset pin NAME`"
+            )
+        return dataset_scope(self.config, version)
+
+    def export_source(self, version: str | None = None) -> ExportSource:
+        """The kept instructions of the dataset (live, or a pinned version), split by image."""
+        return ExportSource(self.store, self.config, self.scope(version))
 
     def export(
-        self, formats: Sequence[str] | None = None, out_dir: Path | None = None
+        self,
+        formats: str | Sequence[str] | None = None,
+        out_dir: Path | None = None,
+        *,
+        version: str | None = None,
     ) -> list[ExportReport]:
-        """Write every requested format (default: ``export.formats``) and the dataset card."""
+        """Write the requested format or formats (default: ``export.formats``) and the
+        dataset card, from the live dataset or a pinned ``version``."""
+        if isinstance(formats, str):
+            formats = [formats]
         chosen = list(formats or self.config.export.formats)
         unknown = [f for f in chosen if f not in WRITERS]
         if unknown:
@@ -233,15 +248,24 @@ class Project:
                 f"unknown export format {unknown[0]!r}; choose from {', '.join(WRITERS)}"
             )
         out = out_dir or self.config.export.dir
-        source = self.export_source()
+        source = self.export_source(version)
         reports = [r for fmt in chosen for r in WRITERS[fmt](source, out)]
         files = sorted({str(r.path.relative_to(out)) for r in reports})
         write_card(compute_stats(source), out, self.config.export.dataset_name, files)
         return reports
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, version: str | None = None) -> dict[str, Any]:
         """The figures of the dataset an export would write (what its card shows)."""
-        return compute_stats(self.export_source())
+        return compute_stats(self.export_source(version))
+
+    def pin(self, name: str) -> int:
+        """Freeze the live dataset as version ``name`` (members, revisions, review states,
+        verdicts), to export it again later exactly as it is now. Returns its size."""
+        if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InputError(
+                f"dataset version name {name!r}: use letters, digits, '-', '_' and '.'"
+            )
+        return self.store.pin_version(name, self.scope())
 
     def verify(
         self,
@@ -267,6 +291,15 @@ class Project:
 
     # -- status ---------------------------------------------------------------------------
 
+    def last_failure(self, stage: str) -> str | None:
+        """The last error of a failed unit of ``stage`` (caption or generate) under the
+        current settings."""
+        stage_cls = {s.name: s for s in _MODEL_STAGES}[stage]
+        config_hash = self._hash_or_none(stage_cls)
+        if config_hash is None:
+            return None
+        return self.store.latest_failure(stage, config_hash)
+
     def stage_status(self) -> list[StageStatus]:
         rows = [StageStatus("collect", self.store.count_images(), self.store.count_rejected(), 0)]
         for stage_cls in _MODEL_STAGES:
@@ -281,19 +314,19 @@ class Project:
         return rows
 
     def status(self) -> dict[str, Any]:
-        """What is done, failed and pending per stage, and what the calls cost."""
+        """What is done, failed and pending per stage, what the calls cost, what the dataset
+        holds and what in it is stale against the current settings."""
         totals = self.store.call_totals()
-        try:
-            instructions = self.store.count_instructions(GenerateStage.hash_of(self.config))
-        except ConfigError:
-            instructions = 0
         return {
             "project": str(self.root),
             "stages": {
                 s.stage: {"done": s.done, "failed": s.failed, "pending": s.pending}
                 for s in self.stage_status()
             },
-            "instructions": instructions,
+            "instructions": self.store.count_scope(self.scope()),
+            "generation": self.generation_yield(),
+            "stale": self.staleness(),
+            "versions": [v["name"] for v in self.store.versions()],
             "rejections": self.store.rejection_counts(),
             "calls": {
                 "total": totals.calls,
@@ -308,3 +341,67 @@ class Project:
             },
             "cost_usd": round(totals.cost_usd, 6),
         }
+
+    def generation_yield(self, top: int = 3) -> dict[str, Any]:
+        """Under the current generate settings: per kind, how many instructions were asked
+        for (per done unit), how many were kept, and the most common refusal reasons."""
+        config_hash = self._hash_or_none(GenerateStage)
+        if config_hash is None:
+            return {}
+        done = self.store.unit_counts(GenerateStage.name, config_hash).done
+        g = self.config.generate
+        units_per_language = GenerateStage.units_per_caption(self.config) / len(g.languages)
+        per_caption_language = done / units_per_language if units_per_language else 0
+        kept = self.store.kind_counts(config_hash)
+        rejects = self.store.reject_reasons(GenerateStage.name, config_hash)
+        out: dict[str, Any] = {}
+        for kind, per_call in g.counts.items():
+            if per_call <= 0:
+                continue
+            reasons = sorted(((n, r) for (k, r), n in rejects.items() if k == kind), reverse=True)[
+                :top
+            ]
+            out[kind] = {
+                "asked": int(per_caption_language * per_call),
+                "kept": kept.get(kind, 0),
+                "refused": sum(n for (k, _), n in rejects.items() if k == kind),
+                "top_reasons": {r: n for n, r in reasons},
+            }
+        unkinded = sum(n for (k, _), n in rejects.items() if k not in g.counts)
+        if unkinded:
+            out["unattributed_refusals"] = unkinded
+        return out
+
+    def staleness(self) -> dict[str, Any]:
+        """What in the live dataset was made under settings other than the current ones, and
+        what a rerun would redo. Editing a setting never empties the dataset: it goes on
+        holding the last completed generation until a run under the new settings completes."""
+        stale: dict[str, Any] = {}
+        heads = self.store.head_settings()
+        total = sum(heads.values())
+        generate_hash = self._hash_or_none(GenerateStage)
+        if generate_hash is not None and total:
+            other = total - heads.get(generate_hash, 0)
+            if other:
+                stale["generate"] = {
+                    "image_languages": other,
+                    "of": total,
+                    "note": f"{other} of {total} image × language groups come from other "
+                    "generate settings; `visinstruct generate` makes them under the current ones",
+                }
+        caption_hash = self._hash_or_none(CaptionStage)
+        if caption_hash is not None and total:
+            by_caption = self.store.head_caption_settings()
+            other = total - by_caption.get(caption_hash, 0)
+            if other:
+                stale["caption"] = {
+                    "image_languages": other,
+                    "of": total,
+                    "note": f"{other} of {total} image × language groups were generated from "
+                    "captions of other caption settings; `visinstruct caption` then "
+                    "`visinstruct generate` redo them",
+                }
+        for row in self.stage_status():
+            if row.stage in ("caption", "generate") and row.pending:
+                stale.setdefault("pending", {})[row.stage] = row.pending
+        return stale

@@ -1,7 +1,9 @@
 """The record vocabulary every stage speaks.
 
-Records are immutable pydantic models. Ids are content hashes: the same input always maps to the
-same id, which is what lets a rerun insert a record a second time without duplicating it.
+Records are immutable pydantic models. Ids are hashes of content and lineage (what a record was
+made from, by which settings): the same run always maps to the same id, which is what lets a
+resumed run insert a record a second time without duplicating it, while a run under other
+settings writes rows of its own.
 """
 
 from __future__ import annotations
@@ -116,6 +118,9 @@ class Instruction(Record):
     provenance: Provenance
     checks: dict[str, Any] = Field(default_factory=dict)
     review_status: Literal["unreviewed", "accepted", "edited", "rejected", "flagged"] = "unreviewed"
+    revision: int = 0
+    """The store's current revision of this item (0: as generated); a change made on an older
+    revision is refused rather than applied over a newer one."""
 
     @staticmethod
     def make_id(
@@ -125,8 +130,17 @@ class Instruction(Record):
         question: str,
         choices: list[str],
         answer: str,
+        *,
+        caption_id: str | None,
+        config_hash: str,
     ) -> str:
-        return content_id("instruction", image_id, kind, language, question, choices, answer)
+        """The id covers the content *and* its lineage: the caption it was made from and the
+        settings hash of the run that made it. A rerun under new settings makes new rows even
+        where a text repeats; the same run repeated makes the same ids (exactly-once resume)."""
+        return content_id(
+            "instruction", image_id, kind, language, question, choices, answer,
+            caption_id, config_hash,
+        )  # fmt: skip
 
 
 class CheckResult(Record):

@@ -82,7 +82,7 @@ def test_reference_captions_feed_generation_without_a_caption_call(
     assert len(bodies) == 3
     assert not any("image_url" in b for b in bodies)
     assert all(any(f"(poster {i})" in b for b in bodies) for i in range(3))
-    instructions = list(project.store.instructions(GenerateStage.hash_of(config)))
+    instructions = list(project.store.instructions_of(GenerateStage.hash_of(config)))
     assert len(instructions) >= 3
     assert {i.provenance.caption_id for i in instructions} == {c.id for c in captions}
 

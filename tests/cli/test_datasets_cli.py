@@ -48,7 +48,7 @@ def test_generic_import_with_a_mapping_file(tmp_path: Path) -> None:
     assert code == 0, out + err
     assert out.startswith("generic: 1 rows imported (1 new instructions, 1 new images)")
     with open_store(project) as store:
-        (only,) = store.instructions("import:generic")
+        (only,) = store.instructions_of("import:generic")
     assert (only.kind, only.answer, only.domain) == ("multiple_choice", "C", "ocr")
 
 

@@ -182,3 +182,31 @@ def test_missing_model_and_usage_errors_are_clear(tmp_path: Path) -> None:
     result = _cli("run", env=env)
     assert result.returncode == 2
     assert "IMAGES_DIR" in result.stderr
+
+
+def test_a_stage_in_which_every_unit_failed_exits_non_zero(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    make_images(images, {"landmark": 2})
+    project = tmp_path / "project"
+    with FakeOpenAIServer(lambda body: "Too short.", api_key=KEY) as server:
+        env = _env(server)
+        result = _cli("run", str(images), "--out", str(project), "--model", "m", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "every caption unit tried in this run failed (2)" in result.stderr
+    assert "last error:" in result.stderr
+    assert not (project / "exports" / "llava.json").exists()  # nothing built on nothing
+
+
+def test_generation_reports_asked_versus_kept_per_kind(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    make_images(images, {"landmark": 2})
+    project = tmp_path / "project"
+    with FakeOpenAIServer(engine_responder, api_key=KEY) as server:
+        env = _env(server)
+        result = _cli("run", str(images), "--out", str(project), "--model", "m", env=env)
+        assert result.returncode == 0, result.stderr
+        status = _status(project, env)
+    assert "judgement: kept 8 of 8 asked" in result.stderr
+    assert status["generation"]["multiple_choice"] == {
+        "asked": 4, "kept": 4, "refused": 0, "top_reasons": {},
+    }  # fmt: skip

@@ -59,11 +59,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoReport]:
 
 
 def _instructions(project: Project) -> list[Instruction]:
-    return list(
-        project.store.instructions(
-            GenerateStage.hash_of(project.config), CaptionStage.hash_of(project.config)
-        )
-    )
+    return list(project.store.instructions(project.scope()))
 
 
 def _traces(project: Project) -> dict[tuple[str, str, str], GroundedItem]:

@@ -54,7 +54,7 @@ def _records(project: Project) -> dict[str, Any]:
     store = project.store
     return {
         "captions": sorted(c.model_dump_json() for c in store.captions(caption_hash)),
-        "instructions": sorted(i.model_dump_json() for i in store.instructions(generate_hash)),
+        "instructions": sorted(i.model_dump_json() for i in store.instructions_of(generate_hash)),
         "status": project.status()["stages"],
         "calls": store.call_totals().calls,
     }

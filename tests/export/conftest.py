@@ -23,6 +23,7 @@ def _instruction(image_id: str, domain: str, n: int, **kw: object) -> Instructio
     data["id"] = Instruction.make_id(
         image_id, str(data["kind"]), str(data["language"]), f"{data['question']} #{n}",
         list(data["choices"]), str(data["answer"]),  # type: ignore[call-overload]
+        caption_id=None, config_hash=PROV.config_hash,
     )  # fmt: skip
     data["question"] = f"{data['question']} #{n}"
     return Instruction.model_validate(data)

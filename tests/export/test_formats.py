@@ -122,7 +122,7 @@ def test_vlmevalkit_without_a_test_split_says_what_to_set(project: Project) -> N
 
 
 def test_review_status_and_failed_checks_are_filtered(project: Project) -> None:
-    first = next(project.store.instructions(None, include_imports=True))
+    first = next(project.store.instructions(project.scope()))
     rejected = first.model_copy(update={"id": "r" * 32, "review_status": "rejected"})
     failed = first.model_copy(
         update={"id": "f" * 32, "checks": {"grounded": {"passed": False, "score": 0.1}}}

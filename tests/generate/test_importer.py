@@ -80,7 +80,7 @@ def test_import_checks_rows_collects_images_and_is_idempotent(tmp_path: Path) ->
     with Store(tmp_path / "p.db") as store:
         report = import_generations(store, source, rules, images_root=tmp_path / "ref" / "images")
         config_hash = import_hash(rules)
-        instructions = list(store.instructions(config_hash))
+        instructions = list(store.instructions_of(config_hash))
         rejects = store.item_rejects(IMPORT_STAGE, config_hash)
         failures = store.failures(IMPORT_STAGE, config_hash)
         images = list(store.images())

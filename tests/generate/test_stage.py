@@ -104,7 +104,7 @@ def test_fifty_images_two_languages_four_kinds_balanced_and_rejects_kept(tmp_pat
         with _project(tmp_path, config, {"landmark": 25, "ocr": 25}) as project:
             summary = project.generate()
             store, config_hash = project.store, GenerateStage.hash_of(project.config)
-            instructions = list(store.instructions(config_hash))
+            instructions = list(store.instructions_of(config_hash))
             rejects = store.item_rejects("generate", config_hash)
             failures = store.failures("generate", config_hash, limit=100)
     hopeless = generator.injected["hopeless"]
@@ -151,7 +151,9 @@ def test_vision_tagged_per_kind_sends_images_and_keys_units_per_kind(tmp_path: P
         )  # fmt: skip
         with _project(tmp_path, config, {"landmark": 3}) as project:
             summary = project.generate()
-            instructions = list(project.store.instructions(GenerateStage.hash_of(project.config)))
+            instructions = list(
+                project.store.instructions_of(GenerateStage.hash_of(project.config))
+            )
             again = project.generate()
         bodies = [r.body for r in server.chat_requests]
     assert summary.total == summary.done == 3 * 2 * 4

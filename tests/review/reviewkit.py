@@ -36,8 +36,9 @@ def instruction(
         data["question"] = f"{question[:-1]} {n}{question[-1]}"
     data["provenance"] = Provenance(model=model, prompt_version="v2", config_hash="import:t")
     data["id"] = Instruction.make_id(
-        image_id, data["kind"], data["language"], data["question"], data["choices"], data["answer"]
-    )
+        image_id, data["kind"], data["language"], data["question"], data["choices"], data["answer"],
+        caption_id=None, config_hash="import:t",
+    )  # fmt: skip
     return Instruction.model_validate(data)
 
 

@@ -19,6 +19,7 @@ from visinstruct.config import ProjectConfig
 from visinstruct.generate import GenerateStage
 from visinstruct.project import Project
 from visinstruct.records import Caption, Instruction, Provenance
+from visinstruct.store import Head
 
 from conftest import make_images
 
@@ -68,7 +69,9 @@ class _Builder:
             language: str = "en") -> Instruction:  # fmt: skip
         choices = choices or []
         ins = Instruction(
-            id=Instruction.make_id(self.image_id, kind, language, question, choices, answer),
+            id=Instruction.make_id(self.image_id, kind, language, question, choices, answer,
+                                   caption_id=self.provenance.caption_id,
+                                   config_hash=self.provenance.config_hash),
             image_id=self.image_id, domain=self.domain, kind=kind, language=language,  # type: ignore[arg-type]
             question=question, choices=choices, answer=answer, provenance=self.provenance,
         )  # fmt: skip
@@ -381,5 +384,8 @@ def build(tmp_path: Path, config: ProjectConfig) -> Planted:
         planted.original_of[copy.id] = original.id
     for b, caption in builders:
         project.store.complete_unit("caption", b.image_id, caption_hash, [caption])
-        project.store.complete_unit("generate", f"{caption.id}:en", gen_hash, b.items)
+        project.store.complete_unit("generate", f"{caption.id}:en", gen_hash, b.items,
+                                    head=Head(b.image_id, "en", caption.id))  # fmt: skip
+        project.store.complete_unit("generate", f"{caption.id}:zh", gen_hash, [],
+                                    head=Head(b.image_id, "zh", caption.id))  # fmt: skip
     return planted

@@ -40,7 +40,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _instructions(planted: Planted) -> dict[str, Instruction]:
     config_hash = GenerateStage.hash_of(planted.project.config)
-    return {i.id: i for i in planted.project.store.instructions(config_hash)}
+    return {i.id: i for i in planted.project.store.instructions_of(config_hash)}
 
 
 def _flagged(ins: Instruction) -> bool:

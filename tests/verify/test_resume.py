@@ -25,7 +25,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _items(project: Project) -> dict[str, Instruction]:
-    return {i.id: i for i in project.store.instructions(GenerateStage.hash_of(project.config))}
+    return {i.id: i for i in project.store.instructions_of(GenerateStage.hash_of(project.config))}
 
 
 def test_rerun_pays_nothing_and_changes_nothing(tmp_path: Path) -> None:

@@ -16,11 +16,12 @@ from visinstruct.errors import StoreError
 from visinstruct.models.base import CallContext, ChatRequest, Message
 from visinstruct.models.openai import OpenAIBackend
 from visinstruct.records import CheckResult, ImageRecord, Instruction, Provenance
-from visinstruct.store import Store
+from visinstruct.store import DatasetScope, Head, Store
 
 from fakeserver import FakeOpenAIServer, Reply
 
-PROV = Provenance(model="m", prompt_version="v", config_hash="gen")
+PROV = Provenance(model="m", prompt_version="v", config_hash="gen", caption_id="cap")
+LIVE = DatasetScope(include_imports=False)
 
 
 def _store(tmp_path: Path) -> tuple[Store, list[Instruction]]:
@@ -42,7 +43,7 @@ def _store(tmp_path: Path) -> tuple[Store, list[Instruction]]:
         )
         for n in range(3)
     ]
-    store.complete_unit("generate", "u", "gen", items)
+    store.complete_unit("generate", "u", "gen", items, head=Head("img", "en", "cap"))
     return store, items
 
 
@@ -59,13 +60,12 @@ def test_verdicts_are_kept_in_both_places_and_queried(tmp_path: Path) -> None:
         "passed": False, "score": 0.5, "reason": "r", "k": 1
     }  # fmt: skip
     assert [i.id for i in store.flagged_instructions()] == ["i0", "i2"]
-    assert [i.id for i in store.flagged_instructions("gen", check="a")] == ["i0"]
+    assert [i.id for i in store.flagged_instructions(LIVE, check="a")] == ["i0"]
     store.set_checks([_verdict("i0", "a", True)])  # replaced, not added
     store.remove_checks("i2", ["b"])
     assert store.flagged_instructions() == []
     assert store.instructions_by_id(["i2"])[0].checks == {}
-    unflagged = store.unflagged_page("gen", None, include_imports=False, failed_checks=["a"],
-                                     after_id="", limit=10)  # fmt: skip
+    unflagged = store.unflagged_page(LIVE, failed_checks=["a"], after_id="", limit=10)
     assert [i.id for i in unflagged] == ["i0", "i1", "i2"]
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from visinstruct.config import CONFIG_FILENAME
-from visinstruct.errors import FatalModelError, VisinstructError
+from visinstruct.errors import CommitError, FatalModelError, VisinstructError
 from visinstruct.project import Project
 
 __all__ = ["err", "open_project", "project_options", "resume_hint", "user_errors"]
@@ -32,12 +32,16 @@ def resume_hint() -> str:
 def user_errors() -> Iterator[None]:
     """Our errors become one clear line and an exit code; Ctrl-C becomes a resume hint.
 
-    Exit codes: 2 for a usage, config or input error; 3 when a model endpoint refused the
-    whole run (bad key, wrong URL); 130 on Ctrl-C. Messages are escaped, since they hold
-    brackets that are not markup (``pip install 'visinstruct[ocr]'``).
+    Exit codes: 1 when every unit of a stage failed; 2 for a usage, config or input error; 3
+    when a model endpoint refused the whole run (bad key, wrong URL); 4 when finished work could
+    not be committed (it is done again by the next run); 130 on Ctrl-C. Messages are escaped,
+    since they hold brackets that are not markup (``pip install 'visinstruct[ocr]'``).
     """
     try:
         yield
+    except CommitError as exc:
+        err.print(f"[red bold]stopped, not all stored:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(4)
     except FatalModelError as exc:
         err.print(f"[red bold]stopped:[/] {escape(str(exc))}", highlight=False)
         err.print(

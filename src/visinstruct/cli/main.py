@@ -17,6 +17,7 @@ from visinstruct.cli._common import err, open_project, project_options, user_err
 from visinstruct.cli.captions import import_captions_cmd, ocr_cmd, ocr_step
 from visinstruct.cli.collect import collect_group
 from visinstruct.cli.cost import cost_group
+from visinstruct.cli.dataset import dataset_group
 from visinstruct.cli.datasets import import_dataset_cmd
 from visinstruct.cli.demo import demo_cmd
 from visinstruct.cli.generation import import_generations_cmd
@@ -42,11 +43,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _summary(summary: StageSummary) -> None:
+    skipped = f", {summary.duplicates} already stored" if summary.duplicates else ""
     err.print(
         f"{summary.stage}: {summary.done} done, {summary.failed} failed this run "
-        f"({summary.done_before} already done of {summary.total})",
+        f"({summary.done_before} already done of {summary.total}){skipped}",
         highlight=False,
     )
+
+
+def _generation_yield(project: Project) -> None:
+    """Asked vs kept per kind, with the commonest refusal reasons."""
+    for kind, row in project.generation_yield().items():
+        if not isinstance(row, dict):
+            continue
+        reasons = "; ".join(f"{r} ×{n}" for r, n in row["top_reasons"].items())
+        err.print(
+            f"  {kind}: kept {row['kept']} of {row['asked']} asked"
+            + (f", {row['refused']} refused ({reasons})" if row["refused"] else ""),
+            highlight=False,
+        )
 
 
 def _run_model_stage(project: Project, stage: str, retry_failed: bool) -> StageSummary:
@@ -59,6 +74,15 @@ def _run_model_stage(project: Project, stage: str, retry_failed: bool) -> StageS
     finally:
         bars.close()
     _summary(summary)
+    if stage == "generate":
+        _generation_yield(project)
+    if summary.failed and not summary.done:
+        last = project.last_failure(stage)
+        raise click.ClickException(
+            f"every {stage} unit tried in this run failed ({summary.failed}); last error: "
+            f"{last or 'unknown'}. `visinstruct status` lists the failures; fix the cause and "
+            f"run again (add --retry-failed for units that used up their attempts)."
+        )
     return summary
 
 
@@ -95,6 +119,7 @@ main.add_command(ocr_cmd)
 main.add_command(cost_group)
 main.add_command(verify_cmd)
 main.add_command(review_group)
+main.add_command(dataset_group)
 
 
 @main.command()
@@ -236,22 +261,25 @@ def _echo_reports(reports: list[ExportReport]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: export.dir of the config).",
 )
+@click.option("--version", "version", help="A pinned dataset version (visinstruct dataset pin).")
 def export(
     project: Path, config_file: Path | None, formats: tuple[str, ...], all_formats: bool,
-    out: Path | None,
+    out: Path | None, version: str | None,
 ) -> None:  # fmt: skip
     """Write the current instructions in trainers' formats, with a dataset card."""
     with user_errors(), open_project(project, config_file) as p:
-        _echo_reports(p.export(EXPORT_FORMATS if all_formats else formats, out))
+        chosen = EXPORT_FORMATS if all_formats else formats
+        _echo_reports(p.export(chosen, out, version=version))
 
 
 @main.command()
 @project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def stats(project: Path, config_file: Path | None, as_json: bool) -> None:
+@click.option("--version", "version", help="A pinned dataset version (visinstruct dataset pin).")
+def stats(project: Path, config_file: Path | None, as_json: bool, version: str | None) -> None:
     """What the dataset holds: counts per domain, kind and language, balance, lengths, cost."""
     with user_errors(), open_project(project, config_file) as p:
-        data = p.stats()
+        data = p.stats(version)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -288,6 +316,17 @@ def status(project: Path, config_file: Path | None, as_json: bool) -> None:
         for reason, n in data["rejections"].items():
             rejected.add_row(reason, str(n))
         out.print(rejected)
+    for kind, row in data.get("generation", {}).items():
+        if isinstance(row, dict):
+            reasons = "; ".join(f"{r} ×{n}" for r, n in row["top_reasons"].items())
+            out.print(
+                f"generate {kind}: kept {row['kept']} of {row['asked']} asked"
+                + (f", {row['refused']} refused ({reasons})" if row["refused"] else ""),
+                highlight=False,
+            )
+    for part in ("caption", "generate"):
+        if part in data.get("stale", {}):
+            out.print(f"stale: {data['stale'][part]['note']}", highlight=False)
     calls, tokens = data["calls"], data["tokens"]
     out.print(
         f"instructions: {data['instructions']}   calls: {calls['total']} "

@@ -42,6 +42,8 @@ class StageSummary:
     done: int
     failed: int
     skipped: int
+    duplicates: int = 0
+    """Results of this run that were already stored (same content and lineage), skipped."""
 
 
 class Job(Protocol):

@@ -15,7 +15,7 @@ from visinstruct.config import ProjectConfig
 from visinstruct.expand import conversations_for_image
 from visinstruct.export.split import SPLITS, assign_splits
 from visinstruct.records import Conversation, ImageRecord, Instruction
-from visinstruct.store import Store
+from visinstruct.store import DatasetScope, Store
 
 __all__ = ["ExportSource", "ImageGroup", "failed_a_check"]
 
@@ -41,16 +41,11 @@ def failed_a_check(instruction: Instruction) -> bool:
 class ExportSource:
     store: Store
     config: ProjectConfig
-    generate_hash: str | None
-    caption_hash: str | None
+    scope: DatasetScope
     _splits: dict[str, str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        index = self.store.instruction_index(
-            self.generate_hash,
-            self.caption_hash,
-            include_imports=self.config.export.include_imports,
-        )
+        index = self.store.instruction_index(self.scope)
         self._splits = assign_splits(index, self.config.export.split)
 
     def split_names(self) -> list[str]:
@@ -74,14 +69,14 @@ class ExportSource:
             return True  # a person looked at it: their verdict outranks the automatic checks
         return not (e.drop_failed_checks and failed_a_check(instruction))
 
+    def count_kept(self) -> int:
+        """How many instructions the export keeps: what "accepted" means in the cost report."""
+        return sum(1 for i in self.store.instructions(self.scope) if self.keeps(i))
+
     def groups(self, split: str | None = None) -> Iterator[ImageGroup]:
         """Images with their kept instructions, optionally of one split only."""
         current: list[Instruction] = []
-        for instruction in self.store.instructions(
-            self.generate_hash,
-            self.caption_hash,
-            include_imports=self.config.export.include_imports,
-        ):
+        for instruction in self.store.instructions(self.scope):
             if current and current[0].image_id != instruction.image_id:
                 yield from self._group(current, split)
                 current = []

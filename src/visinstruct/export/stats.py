@@ -85,11 +85,7 @@ def _cost(store: Store) -> dict[str, Any]:
 
 def compute_stats(source: ExportSource) -> dict[str, Any]:
     tally = _Tally()
-    for instruction in source.store.instructions(
-        source.generate_hash,
-        source.caption_hash,
-        include_imports=source.config.export.include_imports,
-    ):
+    for instruction in source.store.instructions(source.scope):
         split = source.split_of(instruction.image_id)
         tally.add(instruction, source.keeps(instruction), split)
     judgements = tally.yes_no["yes"] + tally.yes_no["no"]

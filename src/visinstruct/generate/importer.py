@@ -231,7 +231,14 @@ class _Importer:
             records.append(
                 Instruction(
                     id=Instruction.make_id(
-                        image.id, d.kind, language, d.question, list(d.choices), d.answer
+                        image.id,
+                        d.kind,
+                        language,
+                        d.question,
+                        list(d.choices),
+                        d.answer,
+                        caption_id=caption_id,
+                        config_hash=self.config_hash,
                     ),
                     image_id=image.id,
                     domain=image.domain,

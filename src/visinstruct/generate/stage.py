@@ -47,7 +47,7 @@ from visinstruct.records import (
 )
 from visinstruct.seeds import SeedSampler, load_bank
 from visinstruct.stage import ModelStage
-from visinstruct.store import Store
+from visinstruct.store import Head, Store
 
 __all__ = ["FALLBACK_DOMAIN", "GenerateStage"]
 
@@ -122,6 +122,16 @@ class GenerateStage(ModelStage):
                 for kind in self._kinds():
                     key = f"{caption.id}:{language}:{kind}"
                     yield WorkUnit(key, (caption, language, kind))
+
+    def head_of(self, unit: WorkUnit) -> Head:
+        """A done unit makes this run's instructions of its image and language the dataset's
+        (with a per-kind layout, once every kind of that caption and language is done)."""
+        caption: Caption = unit.payload[0]
+        language: Language = unit.payload[1]
+        siblings: tuple[str, ...] = ()
+        if self.config.generate.layout == "per_kind":
+            siblings = tuple(f"{caption.id}:{language}:{k}" for k in self._kinds())
+        return Head(caption.image_id, language, caption.id, siblings)
 
     @classmethod
     def count_units(cls, config: ProjectConfig, store: Store) -> int:
@@ -278,7 +288,14 @@ class GenerateStage(ModelStage):
             records.append(
                 Instruction(
                     id=Instruction.make_id(
-                        image_id, d.kind, call.language, d.question, list(d.choices), d.answer
+                        image_id,
+                        d.kind,
+                        call.language,
+                        d.question,
+                        list(d.choices),
+                        d.answer,
+                        caption_id=call.caption.id,
+                        config_hash=self.config_hash,
                     ),
                     image_id=image_id,
                     domain=call.image.domain,

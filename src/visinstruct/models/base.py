@@ -80,6 +80,10 @@ class ModelBackend(ABC):
     """Base of every backend. Subclasses set ``name`` and implement :meth:`chat`."""
 
     name: ClassVar[str]
+    output_of: ClassVar[str | None] = None
+    """The backend whose output this one reproduces, when it is only another way to make the
+    same calls (``openai-batch`` sends ``openai``'s requests through the Batch API). Stage
+    identity uses that name, so switching transport reruns nothing that is done."""
     caption_source: ClassVar[CaptionSource] = "model"
     """How captions this backend writes are marked: ``model`` for a model's own words,
     ``annotations`` for text assembled from labels and measurements."""

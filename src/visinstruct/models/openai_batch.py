@@ -60,6 +60,7 @@ class OpenAIBatchBackend(OpenAIBackend):
     """See the module docstring. ``linger_s`` bounds how long a part-filled batch waits."""
 
     name: ClassVar[str] = "openai-batch"
+    output_of: ClassVar[str | None] = "openai"  # a transport, not another model
 
     def __init__(self, spec: ModelSpec, role: Role, *, linger_s: float = 0.5, **options: Any):
         super().__init__(spec, role, **options)

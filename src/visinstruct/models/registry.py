@@ -14,7 +14,7 @@ from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import ConfigError
 from visinstruct.models.base import ModelBackend
 
-__all__ = ["available_backends", "create_backend", "register_backend"]
+__all__ = ["available_backends", "create_backend", "output_family", "register_backend"]
 
 _BUILTIN = {
     "openai": "visinstruct.models.openai:OpenAIBackend",
@@ -64,3 +64,10 @@ def create_backend(spec: ModelSpec, role: Role, **options: Any) -> ModelBackend:
             field=f"models.{role}.backend",
         )
     return cls(spec, role, **options)
+
+
+def output_family(name: str) -> str:
+    """The backend name that stands for ``name``'s output in stage identities: itself, or
+    the backend it is only another transport for (see ``ModelBackend.output_of``)."""
+    cls = _lookup(name)
+    return name if cls is None or cls.output_of is None else cls.output_of

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visinstruct.config import ProjectConfig
+from visinstruct.export.source import ExportSource
 from visinstruct.review.quality import ErrorEstimate, estimate_error
+from visinstruct.scope import dataset_scope
 from visinstruct.store import Store
 
 __all__ = ["CostSummary", "cost_summary"]
@@ -88,13 +90,16 @@ def _round(value: float | None) -> float | None:
 
 
 def cost_summary(store: Store, config: ProjectConfig) -> CostSummary:
-    """Join the call ledger with review time and the project's rates."""
+    """Join the call ledger with review time and the project's rates. "Accepted" is counted
+    by the export's own selection over the project's dataset scope, so the two never
+    diverge."""
     statuses = [str(s) for s in config.export.review_status]
+    accepted = ExportSource(store, config, dataset_scope(config)).count_kept()
     return CostSummary(
         model_cost_usd={s: store.call_totals(s).cost_usd for s in store.call_stages()},
         review_seconds=store.review_seconds(),
         hourly_rate_usd=config.review.hourly_rate_usd,
-        accepted=store.count_kept(statuses, config.export.drop_failed_checks),
+        accepted=accepted,
         status_counts=store.review_status_counts(),
         manual_minutes_per_instruction=config.review.manual_minutes_per_instruction,
         error=estimate_error(store),

@@ -161,4 +161,6 @@ class ReviewService:
         self.store.record_review(
             after, reviewer.name, action, reason, (snapshot(before), snapshot(after)), spent
         )
-        return after
+        stored = self.store.instruction(instruction_id)
+        assert stored is not None  # recorded in the transaction just committed
+        return stored

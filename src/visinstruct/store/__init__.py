@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from visinstruct.store.sqlite import CallTotals, Store, UnitCounts
+from visinstruct.store.sqlite import CallTotals, DatasetScope, Head, Store, UnitCounts
 
-__all__ = ["CallTotals", "Store", "UnitCounts"]
+__all__ = ["CallTotals", "DatasetScope", "Head", "Store", "UnitCounts"]

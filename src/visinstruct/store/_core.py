@@ -19,11 +19,13 @@ class StoreCore:
     """A connection to one project database. Not shared across threads."""
 
     _db: sqlite3.Connection
+    busy_timeout_s: float = 30.0
+    """How long a synchronous write waits for another connection's lock before it fails."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_s)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

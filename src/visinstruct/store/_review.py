@@ -13,6 +13,7 @@ from visinstruct.records import (
     Instruction,
 )
 from visinstruct.store._core import StoreCore
+from visinstruct.store._revisions import add_revision
 from visinstruct.store._rows import (
     _ANY_FAILED_CHECK,
     _json,
@@ -93,30 +94,33 @@ class ReviewMixin(StoreCore):
 
     def image_instructions(self, image_id: str) -> list[Instruction]:
         rows = self._db.execute(
-            "SELECT * FROM instructions WHERE image_id = ? ORDER BY kind, language, id",
+            "SELECT * FROM current_instructions WHERE image_id = ? ORDER BY kind, language, id",
             (image_id,),
         )
         return [instruction_from_row(r) for r in rows]
 
     def instruction(self, instruction_id: str) -> Instruction | None:
         row = self._db.execute(
-            "SELECT * FROM instructions WHERE id = ?", (instruction_id,)
+            "SELECT * FROM current_instructions WHERE id = ?", (instruction_id,)
         ).fetchone()
         return None if row is None else instruction_from_row(row)
 
     def record_review(
         self, after: Instruction, reviewer: str, action: str, reason: str | None,
         snapshots: tuple[dict[str, Any], dict[str, Any]], seconds: float,
+        expected: int | None = None,
     ) -> int:  # fmt: skip
-        """Apply one review action atomically: the instruction row (same id, new status and
-        content), the audit event with before/after, and the reviewer's latest decision."""
+        """Apply one review action atomically: a new revision of the instruction (its content
+        and status; the generated row stays), the audit event with before/after, and the
+        reviewer's latest decision. With ``expected``, refused (StaleRevisionError) when the
+        instruction has changed since that revision."""
         now = time.time()
         with self.transaction() as db:
-            db.execute(
-                "UPDATE instructions SET question = ?, choices = ?, answer = ?, "
-                "review_status = ? WHERE id = ?",
-                (after.question, _json(after.choices), after.answer, after.review_status,
-                 after.id),
+            add_revision(
+                db, after.id, author=f"reviewer:{reviewer}", action=action, reason=reason,
+                changes={"question": after.question, "choices": list(after.choices),
+                         "answer": after.answer, "review_status": after.review_status},
+                expected=expected,
             )  # fmt: skip
             cursor = db.execute(
                 "INSERT INTO review_events (instruction_id, image_id, reviewer, action, status, "
@@ -174,13 +178,6 @@ class ReviewMixin(StoreCore):
             "SELECT review_status, COUNT(*) FROM instructions GROUP BY review_status"
         )
         return {str(r[0]): int(r[1]) for r in rows}
-
-    def count_kept(self, statuses: Sequence[str], drop_failed_checks: bool) -> int:
-        """Instructions with one of ``statuses`` (and, if asked, no failed check)."""
-        sql = f"SELECT COUNT(*) FROM instructions i WHERE i.review_status IN ({_marks(statuses)})"
-        if drop_failed_checks:
-            sql += f" AND NOT {_ANY_FAILED_CHECK}"
-        return int(self._db.execute(sql, list(statuses)).fetchone()[0])
 
     def review_facets(self) -> dict[str, list[str]]:
         """The domains, models and check names present: the choices of the queue filters."""

@@ -24,7 +24,7 @@ from visinstruct.records import (
     Record,
     RejectedItem,
 )
-from visinstruct.store._types import ReviewFilter
+from visinstruct.store._types import DatasetScope, Head, ReviewFilter
 
 RAW_LIMIT = 20_000
 _RAW_LIMIT = RAW_LIMIT
@@ -75,11 +75,15 @@ def complete_in(
     unit_key: str,
     config_hash: str,
     results: Sequence[Record],
-) -> None:
+    head: Head | None = None,
+) -> int:
+    """Write a unit's results and its done mark; returns how many results were already
+    stored (a true duplicate of the same lineage, skipped and counted)."""
     db.execute(
         "DELETE FROM item_rejects WHERE stage = ? AND unit_key = ? AND config_hash = ?",
         (stage, unit_key, config_hash),
     )
+    duplicates = 0
     for record in results:
         if isinstance(record, RejectedItem):
             db.execute(
@@ -89,12 +93,35 @@ def complete_in(
                  record.content[:_RAW_LIMIT], time.time()),
             )  # fmt: skip
             continue
-        insert_result(db, record, config_hash)
+        if not insert_result(db, record, config_hash):
+            duplicates += 1
     db.execute(
         "INSERT INTO work_units VALUES (?,?,?,'done',1,NULL,NULL,?) "
         "ON CONFLICT(stage, unit_key, config_hash) DO UPDATE SET status='done', "
         "last_error=NULL, raw=NULL, updated_at=excluded.updated_at",
         (stage, unit_key, config_hash, time.time()),
+    )
+    if head is not None:
+        claim_head(db, stage, config_hash, head)
+    return duplicates
+
+
+def claim_head(db: sqlite3.Connection, stage: str, config_hash: str, head: Head) -> None:
+    """Point the dataset at this generation of an image and language, once all its units
+    are done (the other kinds of a per-kind layout may still be on their way)."""
+    if head.siblings:
+        done = db.execute(
+            "SELECT COUNT(*) FROM work_units WHERE stage = ? AND config_hash = ? AND "
+            f"status = 'done' AND unit_key IN ({_marks(head.siblings)})",
+            (stage, config_hash, *head.siblings),
+        ).fetchone()[0]
+        if int(done) < len(head.siblings):
+            return
+    db.execute(
+        "INSERT INTO dataset_heads VALUES (?,?,?,?,?) ON CONFLICT(image_id, language) DO UPDATE "
+        "SET caption_id = excluded.caption_id, config_hash = excluded.config_hash, "
+        "updated_at = excluded.updated_at",
+        (head.image_id, head.language, head.caption_id, config_hash, time.time()),
     )
 
 
@@ -117,19 +144,23 @@ def fail_in(
     )
 
 
-def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> None:
+def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> bool:
+    """Insert one result row; False when a row of that id (content and lineage) exists."""
     now = time.time()
     if isinstance(record, Caption):
-        db.execute(
+        cursor = db.execute(
             "INSERT OR IGNORE INTO captions VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 record.id, record.image_id, record.text, record.language, record.model,
                 record.prompt_version, record.config_hash, record.source, now,
             ),
         )  # fmt: skip
-    elif isinstance(record, Instruction):
-        db.execute(
-            "INSERT OR IGNORE INTO instructions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        return cursor.rowcount > 0
+    if isinstance(record, Instruction):
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO instructions (id, image_id, domain, kind, language, question, "
+            "choices, answer, provenance, config_hash, caption_id, checks, review_status, "
+            "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record.id, record.image_id, record.domain, record.kind, record.language,
                 record.question, _json(record.choices), record.answer,
@@ -137,10 +168,11 @@ def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> N
                 record.provenance.caption_id, _json(record.checks), record.review_status, now,
             ),
         )  # fmt: skip
-    elif isinstance(record, CheckResult):  # verify/: a verdict on an existing instruction
+        return cursor.rowcount > 0
+    if isinstance(record, CheckResult):  # verify/: a verdict on an existing instruction
         write_checks(db, [record])
-    else:
-        raise StoreError(f"the store cannot keep a {type(record).__name__} as a unit result")
+        return True
+    raise StoreError(f"the store cannot keep a {type(record).__name__} as a unit result")
 
 
 def write_checks(db: sqlite3.Connection, results: Sequence[CheckResult]) -> None:
@@ -192,26 +224,34 @@ def calls_in(db: sqlite3.Connection, calls: Iterable[ModelCall]) -> None:
     )
 
 
-def scope(
-    config_hash: str | None, caption_hash: str | None, include_imports: bool
-) -> tuple[str, list[Any]]:
-    """WHERE clause (over ``instructions i``) for "the instructions of these settings", plus
-    imported ones when asked. The caption condition is a per-row primary-key lookup, so a
-    query for one image's instructions costs the same at a million captions as at ten."""
-    clauses, args = [], list[Any]()
-    if config_hash is not None:
-        own = "i.config_hash = ?"
-        args.append(config_hash)
-        if caption_hash is not None:
-            own += (
-                " AND EXISTS (SELECT 1 FROM captions c WHERE c.id = i.caption_id "
-                "AND c.config_hash = ?)"
-            )
-            args.append(caption_hash)
-        clauses.append(f"({own})")
-    if include_imports:
-        clauses.append("i.config_hash LIKE 'import:%'")
-    return (" OR ".join(clauses) or "0"), args
+_PINNED = (
+    "(SELECT i0.id, i0.image_id, i0.domain, i0.kind, i0.language, "
+    "COALESCE(r.question, i0.question) AS question, COALESCE(r.choices, i0.choices) AS choices, "
+    "COALESCE(r.answer, i0.answer) AS answer, i0.provenance, i0.config_hash, i0.caption_id, "
+    "m.checks AS checks, m.review_status AS review_status, i0.created_at, "
+    "COALESCE(m.revision, 0) AS revision FROM dataset_members m "
+    "JOIN instructions i0 ON i0.id = m.instruction_id "
+    "LEFT JOIN instruction_revisions r ON r.id = m.revision WHERE m.version = ?)"
+)
+_IN_HEADS = (
+    "EXISTS (SELECT 1 FROM dataset_heads h WHERE h.image_id = i.image_id "
+    "AND h.language = i.language AND h.caption_id = i.caption_id "
+    "AND h.config_hash = i.config_hash)"
+)
+
+
+def scoped(scope: DatasetScope) -> tuple[str, list[Any]]:
+    """``FROM <rows> i WHERE <condition>`` for the instructions that make up the dataset of
+    ``scope``, with their current content (or, for a pinned version, the content they had when
+    it was pinned), plus its arguments. This is the one place that decides what the dataset
+    is; callers may append `` AND ...``. The head condition is a primary-key lookup per row,
+    so a query for one image's instructions costs the same at a million as at ten."""
+    if scope.version is not None:
+        return f"FROM {_PINNED} i WHERE 1", [scope.version]
+    where = _IN_HEADS
+    if scope.include_imports:
+        where = f"({where} OR i.config_hash LIKE 'import:%')"
+    return f"FROM current_instructions i WHERE {where}", []
 
 
 def instruction_from_row(r: sqlite3.Row) -> Instruction:
@@ -220,6 +260,7 @@ def instruction_from_row(r: sqlite3.Row) -> Instruction:
         language=r["language"], question=r["question"], choices=json.loads(r["choices"]),
         answer=r["answer"], provenance=Provenance.model_validate_json(r["provenance"]),
         checks=json.loads(r["checks"]), review_status=r["review_status"],
+        revision=r["revision"],
     )  # fmt: skip
 
 

@@ -9,7 +9,15 @@ from visinstruct.records import (
     Record,
 )
 
-__all__ = ["BatchRequestState", "CallTotals", "ReviewFilter", "UnitCounts", "UnitWrite"]
+__all__ = [
+    "BatchRequestState",
+    "CallTotals",
+    "DatasetScope",
+    "Head",
+    "ReviewFilter",
+    "UnitCounts",
+    "UnitWrite",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,18 @@ class CallTotals:
 
 
 @dataclass(frozen=True)
+class Head:
+    """What a completed generation unit claims for the dataset: from now on, the instructions
+    of ``image_id`` in ``language`` are those this run made from ``caption_id`` — once every
+    unit in ``siblings`` (the other kinds of a per-kind layout) is done too."""
+
+    image_id: str
+    language: str
+    caption_id: str
+    siblings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class UnitWrite:
     """One unit's outcome for :meth:`Store.write_batch`: results, or an error when failed."""
 
@@ -41,6 +61,22 @@ class UnitWrite:
     error: str | None = None
     raw: str | None = None
     attempts: int = 0
+    head: Head | None = None
+
+
+@dataclass(frozen=True)
+class DatasetScope:
+    """Which instructions make up the dataset: the one definition every reader uses (export,
+    stats, verification, review, cost).
+
+    ``version`` None is the live dataset: per image and language, the latest completed
+    generation (over the caption it was made from), plus imported instructions when
+    ``include_imports``. A version name is a pinned dataset: exactly its members, at the
+    revisions, review states and verdicts they had when it was pinned.
+    """
+
+    include_imports: bool = True
+    version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,14 @@ from visinstruct.records import (
     Instruction,
 )
 from visinstruct.store._core import StoreCore
+from visinstruct.store._revisions import add_revision
 from visinstruct.store._rows import (
     _json,
     instruction_from_row,
-    scope,
+    scoped,
     write_checks,
 )
+from visinstruct.store._types import DatasetScope
 
 
 class VerifyMixin(StoreCore):
@@ -52,12 +54,12 @@ class VerifyMixin(StoreCore):
         self, instruction_id: str, choices: Sequence[str], answer: str, record: CheckResult
     ) -> None:
         """Reorder a multiple-choice instruction's options (``answer`` is the new letter) and
-        record how, in one transaction. The id stays: it names the item, not its layout."""
+        record how, in one transaction: a revision beside the generated row, which stays."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE instructions SET choices = ?, answer = ? WHERE id = ?",
-                (_json(list(choices)), answer, instruction_id),
-            )
+            add_revision(
+                db, instruction_id, author=f"check:{record.name}", action="reorder",
+                changes={"choices": list(choices), "answer": answer},
+            )  # fmt: skip
             write_checks(db, [record])
 
     def instructions_by_id(self, ids: Sequence[str]) -> list[Instruction]:
@@ -66,41 +68,30 @@ class VerifyMixin(StoreCore):
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             rows = self._db.execute(
-                f"SELECT * FROM instructions WHERE id IN ({','.join('?' * len(chunk))}) "
+                f"SELECT * FROM current_instructions WHERE id IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY id",
                 chunk,
             )
             found += [instruction_from_row(r) for r in rows]
         return found
 
-    def scope_image_ids(
-        self, config_hash: str | None, caption_hash: str | None, *, include_imports: bool
-    ) -> list[str]:
-        """The images that have instructions in the scope of :meth:`instructions`."""
-        where, args = scope(config_hash, caption_hash, include_imports)
-        rows = self._db.execute(
-            f"SELECT DISTINCT i.image_id FROM instructions i WHERE {where} ORDER BY i.image_id",
-            args,
-        )
+    def scope_image_ids(self, scope: DatasetScope) -> list[str]:
+        """The images that have instructions in ``scope``."""
+        frag, args = scoped(scope)
+        rows = self._db.execute(f"SELECT DISTINCT i.image_id {frag} ORDER BY i.image_id", args)
         return [str(r[0]) for r in rows]
 
     def scoped_image_instructions(
-        self,
-        image_ids: Sequence[str],
-        config_hash: str | None,
-        caption_hash: str | None,
-        *,
-        include_imports: bool,
+        self, image_ids: Sequence[str], scope: DatasetScope
     ) -> dict[str, list[Instruction]]:
-        """image id → its instructions in the scope of :meth:`instructions`, for a batch of
-        images (one query per batch keeps a pass over a million instructions short)."""
-        where, args = scope(config_hash, caption_hash, include_imports)
+        """image id → its instructions in ``scope``, for a batch of images (one query per
+        batch keeps a pass over a million instructions short)."""
+        frag, args = scoped(scope)
         found: dict[str, list[Instruction]] = {image_id: [] for image_id in image_ids}
         rows = self._db.execute(
-            f"SELECT i.* FROM instructions i WHERE i.image_id IN "
-            f"({','.join('?' * len(image_ids)) or 'NULL'}) AND ({where}) "
+            f"SELECT i.* {frag} AND i.image_id IN ({','.join('?' * len(image_ids)) or 'NULL'}) "
             "ORDER BY i.image_id, i.kind, i.language, i.id",
-            [*image_ids, *args],
+            [*args, *image_ids],
         )
         for r in rows:
             found[r["image_id"]].append(instruction_from_row(r))
@@ -114,33 +105,29 @@ class VerifyMixin(StoreCore):
         )
         return [str(r[0]) for r in rows]
 
-    def _unflagged_where(
+    def _unflagged(
         self,
-        config_hash: str | None,
-        caption_hash: str | None,
-        include_imports: bool,
+        scope: DatasetScope,
         failed_checks: Sequence[str],
         kinds: Sequence[str] | None = None,
     ) -> tuple[str, list[Any]]:
-        where, args = scope(config_hash, caption_hash, include_imports)
+        frag, args = scoped(scope)
         if kinds is not None:
-            where = f"({where}) AND i.kind IN ({','.join('?' * len(kinds)) or 'NULL'})"
+            frag += f" AND i.kind IN ({','.join('?' * len(kinds)) or 'NULL'})"
             args = [*args, *kinds]
         if failed_checks:
-            where = (
-                f"({where}) AND NOT EXISTS (SELECT 1 FROM instruction_checks c WHERE "
-                f"c.instruction_id = i.id AND c.passed = 0 AND c.name IN "
+            frag += (
+                " AND NOT EXISTS (SELECT 1 FROM instruction_checks c WHERE "
+                "c.instruction_id = i.id AND c.passed = 0 AND c.name IN "
                 f"({','.join('?' * len(failed_checks))}))"
             )
             args = [*args, *failed_checks]
-        return where, args
+        return frag, args
 
     def unflagged_page(
         self,
-        config_hash: str | None,
-        caption_hash: str | None,
+        scope: DatasetScope,
         *,
-        include_imports: bool,
         failed_checks: Sequence[str],
         after_id: str,
         limit: int,
@@ -149,54 +136,44 @@ class VerifyMixin(StoreCore):
         """Up to ``limit`` instructions in scope (of ``kinds``), ids after ``after_id``, that
         none of ``failed_checks`` flagged. Pages are finished queries, so commits made while a
         caller walks them cannot disturb the walk."""
-        where, args = self._unflagged_where(
-            config_hash, caption_hash, include_imports, failed_checks, kinds
-        )
+        frag, args = self._unflagged(scope, failed_checks, kinds)
         rows = self._db.execute(
-            f"SELECT i.* FROM instructions i WHERE ({where}) AND i.id > ? ORDER BY i.id LIMIT ?",
+            f"SELECT i.* {frag} AND i.id > ? ORDER BY i.id LIMIT ?",
             [*args, after_id, limit],
         ).fetchall()
         return [instruction_from_row(r) for r in rows]
 
     def count_unflagged(
         self,
-        config_hash: str | None,
-        caption_hash: str | None,
+        scope: DatasetScope,
         *,
-        include_imports: bool,
         failed_checks: Sequence[str],
         kinds: Sequence[str] | None = None,
     ) -> int:
-        where, args = self._unflagged_where(
-            config_hash, caption_hash, include_imports, failed_checks, kinds
-        )
-        row = self._db.execute(f"SELECT COUNT(*) FROM instructions i WHERE {where}", args)
-        return int(row.fetchone()[0])
+        frag, args = self._unflagged(scope, failed_checks, kinds)
+        return int(self._db.execute(f"SELECT COUNT(*) {frag}", args).fetchone()[0])
 
     def flagged_instructions(
         self,
-        config_hash: str | None = None,
-        caption_hash: str | None = None,
+        scope: DatasetScope | None = None,
         *,
-        include_imports: bool = True,
         check: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Instruction]:
         """Instructions a verification check failed (``check``: only that one), in image
-        order: the review queue's "needs a human" filter. Without ``config_hash`` every
+        order: the review queue's "needs a human" filter. Without ``scope`` every
         instruction in the project is considered."""
-        if config_hash is None:
-            where, args = "1", list[Any]()
+        if scope is None:
+            frag, args = "FROM current_instructions i WHERE 1", list[Any]()
         else:
-            where, args = scope(config_hash, caption_hash, include_imports)
+            frag, args = scoped(scope)
         failed = "c.instruction_id = i.id AND c.passed = 0"
         if check is not None:
             failed += " AND c.name = ?"
             args = [*args, check]
         rows = self._db.execute(
-            f"SELECT i.* FROM instructions i WHERE ({where}) AND EXISTS "
-            f"(SELECT 1 FROM instruction_checks c WHERE {failed}) "
+            f"SELECT i.* {frag} AND EXISTS (SELECT 1 FROM instruction_checks c WHERE {failed}) "
             "ORDER BY i.image_id, i.kind, i.language, i.id LIMIT ? OFFSET ?",
             [*args, limit, offset],
         )

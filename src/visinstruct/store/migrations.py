@@ -226,6 +226,66 @@ CREATE TABLE batch_requests (
 CREATE INDEX batch_requests_batch ON batch_requests(batch, state);
 """
 
+# Lineage. Generated content is written once: what happens to an instruction later (an option
+# reordering, a reviewer's edit or decision) is a revision beside it, and ``instructions.head``
+# points at the current one (NULL: as generated). ``dataset_heads`` names, per image and
+# language, the generation that makes up the dataset now (the latest completed one), so
+# editing a setting never empties the dataset. ``dataset_versions`` / ``dataset_members`` pin a
+# dataset as it was (members, revisions, review states and verdicts) for byte-identical
+# re-exports. Existing rows keep their content; heads start from each image's newest
+# generation.
+_LINEAGE = """
+CREATE TABLE instruction_revisions (
+    id INTEGER PRIMARY KEY,
+    instruction_id TEXT NOT NULL REFERENCES instructions(id),
+    parent INTEGER REFERENCES instruction_revisions(id),
+    author TEXT NOT NULL,
+    action TEXT NOT NULL,
+    question TEXT NOT NULL,
+    choices TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    review_status TEXT NOT NULL,
+    reason TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX instruction_revisions_item ON instruction_revisions(instruction_id, id);
+ALTER TABLE instructions ADD COLUMN head INTEGER REFERENCES instruction_revisions(id);
+CREATE TABLE dataset_heads (
+    image_id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    caption_id TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (image_id, language)
+);
+INSERT OR IGNORE INTO dataset_heads
+    SELECT image_id, language, caption_id, config_hash, MAX(created_at) FROM instructions
+    WHERE caption_id IS NOT NULL AND config_hash NOT LIKE 'import:%'
+    GROUP BY image_id, language;
+CREATE TABLE dataset_versions (
+    name TEXT PRIMARY KEY,
+    include_imports INTEGER NOT NULL,
+    instructions INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE dataset_members (
+    version TEXT NOT NULL REFERENCES dataset_versions(name),
+    instruction_id TEXT NOT NULL REFERENCES instructions(id),
+    revision INTEGER REFERENCES instruction_revisions(id),
+    review_status TEXT NOT NULL,
+    checks TEXT NOT NULL,
+    PRIMARY KEY (version, instruction_id)
+);
+CREATE VIEW current_instructions AS
+    SELECT i.id, i.image_id, i.domain, i.kind, i.language,
+           COALESCE(r.question, i.question) AS question,
+           COALESCE(r.choices, i.choices) AS choices,
+           COALESCE(r.answer, i.answer) AS answer,
+           i.provenance, i.config_hash, i.caption_id, i.checks, i.review_status,
+           i.created_at, COALESCE(i.head, 0) AS revision
+    FROM instructions i LEFT JOIN instruction_revisions r ON r.id = i.head
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_initial", _INITIAL),
     ("0002_item_rejects_and_ocr_engine", _REJECTS_AND_OCR),
@@ -233,4 +293,5 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0004_verify_checks", _VERIFY_CHECKS),
     ("0003_collect_sources", _COLLECT_SOURCES),
     ("0006_batches", _BATCHES),
+    ("0007_lineage", _LINEAGE),
 )

@@ -91,29 +91,24 @@ class Verifier:
 
     def __post_init__(self) -> None:
         self.v = self.config.verify
-        self.generate_hash, self.caption_hash = scope_of(self.config)
+        self.scope = scope_of(self.config)
         self.writes = _Writes(self.store)
 
     def _scoped(self, image_ids: list[str]) -> Iterator[tuple[str, list[Instruction]]]:
         """(image id, its instructions in scope), fetched a batch of images at a time."""
         for start in range(0, len(image_ids), _IMAGE_BATCH):
             batch = self.store.scoped_image_instructions(
-                image_ids[start : start + _IMAGE_BATCH], self.generate_hash, self.caption_hash,
-                include_imports=self.v.include_imports,
-            )  # fmt: skip
+                image_ids[start : start + _IMAGE_BATCH], self.scope
+            )
             yield from batch.items()
 
     def run(self) -> dict[str, Any]:
-        image_ids = self.store.scope_image_ids(
-            self.generate_hash, self.caption_hash, include_imports=self.v.include_imports
-        )
+        image_ids = self.store.scope_image_ids(self.scope)
         self._local_pass(image_ids)
         stages = self._model_pass()
         balance = self._balance_pass(image_ids)
         self.writes.flush()
-        instructions = self.store.instructions(
-            self.generate_hash, self.caption_hash, include_imports=self.v.include_imports
-        )
+        instructions = self.store.instructions(self.scope)
         return build_report(instructions, self.config, stages, balance, self.notes)
 
     # -- pass 1: local checks and duplicates --------------------------------------------------

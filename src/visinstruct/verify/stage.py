@@ -20,19 +20,19 @@ are dropped anyway, and calls cost money.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from visinstruct.caption.stage import CaptionStage
 from visinstruct.config import ProjectConfig, Role, VerifyConfig
 from visinstruct.errors import ConfigError, FatalModelError, ModelError, UnitError
 from visinstruct.executors.base import WorkUnit
-from visinstruct.generate.stage import GenerateStage
 from visinstruct.generate.validate import LETTERS
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message
 from visinstruct.records import CheckResult, Instruction, Record, content_id
+from visinstruct.scope import DatasetScope, dataset_scope
 from visinstruct.stage import ModelStage
 from visinstruct.store import Store
 from visinstruct.verify.local import LOCAL_CHECKS, answer_text
@@ -53,7 +53,6 @@ __all__ = [
     "AnswerStage",
     "BlindStage",
     "CaptionCheckStage",
-    "Scope",
     "judge_model_check",
     "scope_of",
     "unit_key",
@@ -63,19 +62,13 @@ PAGE = 500
 PRE_MODEL_CHECKS: tuple[str, ...] = (*LOCAL_CHECKS, "duplicate", "duplicate_across")
 
 
-Scope = tuple[str | None, str | None]
-
-
-def scope_of(config: ProjectConfig) -> Scope:
-    """(generate hash, caption hash) of the current settings; None for a role without a model
-    (a project of imported instructions), as the export scopes them."""
-    hashes: list[str | None] = []
-    for stage in (GenerateStage, CaptionStage):
-        try:
-            hashes.append(stage.hash_of(config))
-        except ConfigError:
-            hashes.append(None)
-    return hashes[0], hashes[1]
+def scope_of(config: ProjectConfig) -> DatasetScope:
+    """The dataset verification reads: the project's scope, without imported instructions
+    when ``verify.include_imports`` is off."""
+    scope = dataset_scope(config)
+    if config.verify.include_imports:
+        return scope
+    return dataclasses.replace(scope, include_imports=False)
 
 
 def unit_key(ins: Instruction) -> str:
@@ -128,12 +121,11 @@ class _ModelCheckStage(ModelStage):
         return PRE_MODEL_CHECKS if config.verify.skip_flagged else ()
 
     def candidates(self) -> Iterator[WorkUnit]:
-        generate_hash, caption_hash = scope_of(self.config)
+        scope = scope_of(self.config)
         after = ""
         while True:
             page = self.store.unflagged_page(
-                generate_hash, caption_hash, include_imports=self.config.verify.include_imports,
-                failed_checks=self._skip(self.config), after_id=after, limit=PAGE,
+                scope, failed_checks=self._skip(self.config), after_id=after, limit=PAGE,
                 kinds=self.kinds,
             )  # fmt: skip
             for ins in page:
@@ -144,11 +136,9 @@ class _ModelCheckStage(ModelStage):
 
     @classmethod
     def count_units(cls, config: ProjectConfig, store: Store) -> int:
-        generate_hash, caption_hash = scope_of(config)
         return store.count_unflagged(
-            generate_hash, caption_hash, include_imports=config.verify.include_imports,
-            failed_checks=cls._skip(config), kinds=cls.kinds,
-        )  # fmt: skip
+            scope_of(config), failed_checks=cls._skip(config), kinds=cls.kinds
+        )
 
     async def ask(self, text: str, context: CallContext, image: Path | None = None) -> ChatResponse:
         """One question to the verifier. A server that refuses log-probabilities (HTTP 400

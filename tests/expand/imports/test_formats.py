@@ -21,7 +21,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def _by_question(store: Store, fmt: str) -> dict[str, Instruction]:
-    return {i.question.splitlines()[-1]: i for i in store.instructions(f"import:{fmt}")}
+    return {i.question.splitlines()[-1]: i for i in store.instructions_of(f"import:{fmt}")}
 
 
 def test_scienceqa_kinds_context_and_honest_skips(tmp_path: Path, store: Store) -> None:
@@ -62,7 +62,7 @@ def test_scienceqa_split_and_domain_override(tmp_path: Path, store: Store) -> No
         store, tmp_path / "project", data, "scienceqa", split="train", domain="Complex Reasoning"
     )
     assert (report.rows, report.other_split, report.imported) == (5, 2, 2)
-    domains = {i.domain for i in store.instructions("import:scienceqa")}
+    domains = {i.domain for i in store.instructions_of("import:scienceqa")}
     assert domains == {"complex_reasoning"}
 
 
@@ -109,7 +109,7 @@ def test_tabmwp_units_options_and_kinds(tmp_path: Path, store: Store) -> None:
     report = import_dataset(store, tmp_path / "project", data, "tabmwp")
     assert (report.imported, report.error_count) == (3, 1)
     assert report.errors[0].startswith(f"{data}: problem 14: answer 'five' names none")
-    got = {i.question.splitlines()[0]: i for i in store.instructions("import:tabmwp")}
+    got = {i.question.splitlines()[0]: i for i in store.instructions_of("import:tabmwp")}
     flour = got["How many cups of flour does Ann need in all?"]
     assert (flour.kind, flour.answer) == ("short_vqa", "12 cups")
     visitors = got["Which day had the most visitors?"]
@@ -131,10 +131,10 @@ def test_rerunning_an_import_adds_nothing(
 ) -> None:
     data = write(tmp_path / fmt)
     first = import_dataset(store, tmp_path / "project", data, fmt)
-    ids = sorted(i.id for i in store.instructions(f"import:{fmt}"))
+    ids = sorted(i.id for i in store.instructions_of(f"import:{fmt}"))
     images = store.count_images()
     second = import_dataset(store, tmp_path / "project", data, fmt)
-    assert sorted(i.id for i in store.instructions(f"import:{fmt}")) == ids
+    assert sorted(i.id for i in store.instructions_of(f"import:{fmt}")) == ids
     assert store.count_images() == images
     assert (second.imported, second.instructions_added, second.images_added) == (0, 0, 0)
     assert second.already_done == first.imported + first.skipped_count

@@ -44,7 +44,7 @@ def _write_jsonl(path: Path, rows: list[Any]) -> Path:
 
 
 def _instructions(store: Store) -> dict[str, Instruction]:
-    return {i.question: i for i in store.instructions("import:generic")}
+    return {i.question: i for i in store.instructions_of("import:generic")}
 
 
 def test_jsonl_infers_kinds_and_reports_bad_lines(
@@ -207,7 +207,7 @@ def test_parquet_with_a_hugging_face_image_struct(
     mapping = ImportMapping(columns=Columns(image="img", question="prompt", answer="label"))
     report = import_dataset(store, project, file, mapping=mapping, domain="ocr")
     assert report.imported == 1
-    (only,) = store.instructions("import:generic")
+    (only,) = store.instructions_of("import:generic")
     assert (only.kind, only.answer) == ("short_vqa", "5")
 
 

@@ -109,7 +109,8 @@ class _Importer:
         choices = list(outcome.choices)
         instruction = Instruction(
             id=Instruction.make_id(image_id, outcome.kind, outcome.language, outcome.question,
-                                   choices, outcome.answer),
+                                   choices, outcome.answer, caption_id=None,
+                                   config_hash=self.config_hash),
             image_id=image_id, domain=outcome.domain, kind=outcome.kind,
             language=outcome.language, question=outcome.question, choices=choices,
             answer=outcome.answer, provenance=self.provenance,
