@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,7 +77,7 @@ def _traces(project: Project) -> dict[tuple[str, str, str, str], GroundedItem]:
     assert isinstance(backend, TemplateBackend)
     stage = GenerateStage(project.config, project.store, backend, root=project.root)
     counts = {k: n for k, n in project.config.generate.counts.items() if n > 0}
-    found = {}
+    found: dict[tuple[str, str, str, str], GroundedItem] = {}
     for caption in project.store.captions(CaptionStage.hash_of(project.config)):
         image = project.store.image(caption.image_id)
         for language in project.config.generate.languages:
@@ -217,8 +219,15 @@ def _metadata(image: Any) -> set[str]:
     zh = prior.get("zh", {})
     found = {prior.get("title") or "", zh.get("title") or "", *prior.get("tags", []),
              *zh.get("tags", [])}  # fmt: skip
-    visible = {x.casefold() for x in [*prior.get("text", []), *prior.get("labels", []),
-                                      *zh.get("labels", []), *(zh.get("fields") or {}).values()]}
+    visible = {
+        x.casefold()
+        for x in [
+            *prior.get("text", []),
+            *prior.get("labels", []),
+            *zh.get("labels", []),
+            *(zh.get("fields") or {}).values(),
+        ]
+    }
     return {m for m in found if m and m.casefold() not in visible}
 
 
@@ -240,9 +249,14 @@ def test_no_title_or_tag_is_stated_as_seen(demo: DemoReport) -> None:
 ALLOWED_LATIN = {"mm", "NASA"}
 
 
-def test_chinese_is_written_in_chinese(demo: DemoReport) -> None:
-    import re
+_QUOTED = re.compile(r"“([^”]*)”")
 
+
+def _unquote(visible: set[str], match: re.Match[str]) -> str:
+    return "" if match.group(1) in visible else match.group(0)
+
+
+def test_chinese_is_written_in_chinese(demo: DemoReport) -> None:
     with Project.open(demo.project) as project:
         instructions = [i for i in _instructions(project) if i.language == "zh"]
         images = {i.image_id: project.store.image(i.image_id) for i in instructions}
@@ -253,7 +267,7 @@ def test_chinese_is_written_in_chinese(demo: DemoReport) -> None:
         for part in [ins.question, *answer, *ins.choices]:
             if part in visible:
                 continue  # a verbatim transcription of the image's text
-            text = re.sub(r"“([^”]*)”", lambda m: "" if m.group(1) in visible else m.group(0), part)
+            text = _QUOTED.sub(partial(_unquote, visible), part)
             words = set(re.findall(r"[A-Za-z]+", text)) - ALLOWED_LATIN
             if words:
                 leaks.append((ins.question, part, words))
@@ -261,7 +275,7 @@ def test_chinese_is_written_in_chinese(demo: DemoReport) -> None:
 
 
 def test_object_colour_is_the_subject_s_not_the_image_mean(demo: DemoReport) -> None:
-    for ins, item in _items(demo):
+    for _ins, item in _items(demo):
         for claim in item.claims:
             if claim.type == "object_colour" and claim.subject == "spacesuit" and claim.holds:
                 assert claim.value == "orange"

@@ -46,8 +46,8 @@ def _object_truth(image: ImageRecord, claim: Claim) -> bool | None:
                 return actual == v
         return None
     box = tuple(objects[s]["colour_box"])
-    shares = measure_region(Path(image.path), box)  # type: ignore[arg-type]
-    ranked = sorted(shares.values(), reverse=True) + [0.0, 0.0]
+    shares = measure_region(Path(image.path), box)
+    ranked = [*sorted(shares.values(), reverse=True), 0.0, 0.0]
     top = max(shares, key=lambda k: shares[k])
     if ranked[0] >= 0.45 and ranked[0] - ranked[1] >= 0.20 and top == v:
         return True

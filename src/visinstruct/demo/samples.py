@@ -169,6 +169,7 @@ _CHART_MARKS: dict[str, tuple[str, list[int] | None]] = {
     "pie": ("pie slices", None),
 }
 
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 

@@ -96,11 +96,16 @@ def _plan(
     for allow_taken in (False, True):
         for name in order:
             for lang in langs:
-                if len(plan[lang]) < slots and name in both[lang] and name not in plan[lang]:
-                    if allow_taken or name not in taken:
-                        plan[lang].append(name)
-                        taken.add(name)
-                        break
+                free = allow_taken or name not in taken
+                if (
+                    len(plan[lang]) < slots
+                    and name in both[lang]
+                    and name not in plan[lang]
+                    and free
+                ):
+                    plan[lang].append(name)
+                    taken.add(name)
+                    break
     return plan
 
 
@@ -176,7 +181,15 @@ def compose(
         seeded = seeded[: n - n % 2] if kind == "judgement" else seeded[:n]
         judged = kind == "judgement"
         slots = (n + 1) // 2 if judged else n
-        plan = _plan(facts, {lang: both[lang][kind] for lang in LANGUAGES}, slots, random.Random(key + kind))
-        items = _fill(plan[language], both[language][kind], n - len(seeded), judged, random.Random(key + kind + language))
+        plan = _plan(
+            facts, {lang: both[lang][kind] for lang in LANGUAGES}, slots, random.Random(key + kind)
+        )
+        items = _fill(
+            plan[language],
+            both[language][kind],
+            n - len(seeded),
+            judged,
+            random.Random(key + kind + language),
+        )
         out += seeded + items
     return out

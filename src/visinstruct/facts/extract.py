@@ -96,8 +96,8 @@ def _manifest_facts(prior: Mapping[str, Any]) -> list[Fact]:
     chart = prior.get("chart")
     if isinstance(chart, dict):
         zh = prior.get("zh")
-        names = zh.get("chart") if isinstance(zh, dict) else None
-        facts += _chart_facts(chart, names if isinstance(names, dict) else {})
+        chart_zh = zh.get("chart") if isinstance(zh, dict) else None
+        facts += _chart_facts(chart, chart_zh if isinstance(chart_zh, dict) else {})
     return facts
 
 
@@ -198,7 +198,9 @@ def _colour_facts(image: ImageRecord) -> list[Fact]:
         zh = obj.get("zh") if isinstance(obj.get("zh"), str) else zh_name(name)
         if main is None:
             continue  # no clear colour: neither a colour nor its absence is stated
-        facts.append(Fact("object_colour", main, "measured", name, zh=ZH_NAMES[main], subject_zh=zh))
+        facts.append(
+            Fact("object_colour", main, "measured", name, zh=ZH_NAMES[main], subject_zh=zh)
+        )
         for colour in absent:
             facts.append(
                 Fact("object_colour", colour, "measured", name, holds=False, zh=ZH_NAMES[colour],

@@ -26,18 +26,21 @@ __all__ = [
 ]
 
 # category -> members, each (English, Chinese, Chinese measure word).
+# fmt: off
 CATEGORIES: Mapping[str, tuple[tuple[str, str, str], ...]] = {
     "animal": (("cat", "猫", "只"), ("dog", "狗", "只"), ("rabbit", "兔子", "只"),
                ("parrot", "鹦鹉", "只"), ("elephant", "大象", "头"), ("horse", "马", "匹")),
     "person": (("woman", "女子", "位"), ("man", "男子", "位"), ("child", "孩子", "个")),
-    "vehicle": (("motorcycle", "摩托车", "辆"), ("bicycle", "自行车", "辆"), ("bus", "公共汽车", "辆"),
-                ("tractor", "拖拉机", "辆"), ("sailboat", "帆船", "艘")),
-    "tableware": (("coffee cup", "咖啡杯", "个"), ("saucer", "碟子", "个"), ("spoon", "勺子", "把"),
-                  ("teapot", "茶壶", "把"), ("fork", "叉子", "把"), ("wine glass", "葡萄酒杯", "个")),
+    "vehicle": (("motorcycle", "摩托车", "辆"), ("bicycle", "自行车", "辆"),
+                ("bus", "公共汽车", "辆"), ("tractor", "拖拉机", "辆"), ("sailboat", "帆船", "艘")),
+    "tableware": (("coffee cup", "咖啡杯", "个"), ("saucer", "碟子", "个"),
+                  ("spoon", "勺子", "把"), ("teapot", "茶壶", "把"), ("fork", "叉子", "把"),
+                  ("wine glass", "葡萄酒杯", "个")),
     "furniture": (("wooden table", "木桌", "张"), ("shelf", "架子", "个"), ("bench", "长凳", "条"),
                   ("sofa", "沙发", "张"), ("bed", "床", "张"), ("wardrobe", "衣柜", "个")),
-    "equipment": (("camera", "相机", "台"), ("tripod", "三脚架", "个"), ("helmet", "头盔", "个"),
-                  ("laptop", "笔记本电脑", "台"), ("guitar", "吉他", "把"), ("umbrella", "雨伞", "把")),
+    "equipment": (("camera", "相机", "台"), ("tripod", "三脚架", "个"),
+                  ("helmet", "头盔", "个"), ("laptop", "笔记本电脑", "台"),
+                  ("guitar", "吉他", "把"), ("umbrella", "雨伞", "把")),
     "clothing": (("spacesuit", "宇航服", "套"), ("coat", "外套", "件"), ("raincoat", "雨衣", "件"),
                  ("wedding dress", "婚纱", "件")),
     "spacecraft": (("rocket", "火箭", "枚"), ("space shuttle model", "航天飞机模型", "个"),
@@ -45,11 +48,13 @@ CATEGORIES: Mapping[str, tuple[tuple[str, str, str], ...]] = {
     "structure": (("launch tower", "发射塔", "座"), ("lighthouse", "灯塔", "座"),
                   ("windmill", "风车", "座"), ("bridge", "桥", "座")),
     "sky object": (("galaxy", "星系", "个"), ("comet", "彗星", "颗"), ("rainbow", "彩虹", "道")),
-    "money": (("coins", "硬币", "枚"), ("banknotes", "纸币", "张"), ("credit card", "信用卡", "张")),
+    "money": (("coins", "硬币", "枚"), ("banknotes", "纸币", "张"),
+              ("credit card", "信用卡", "张")),
     "flag": (("American flag", "美国国旗", "面"), ("Japanese flag", "日本国旗", "面"),
              ("French flag", "法国国旗", "面")),
     "shape": (("circle", "圆形", "个"), ("triangle", "三角形", "个"), ("star shape", "星形", "个")),
-}  # fmt: skip
+}
+# fmt: on
 
 CATEGORY_NAMES: Mapping[str, tuple[str, str]] = {
     "animal": ("animal", "动物"),

@@ -66,8 +66,8 @@ def _item(
 
 
 def long_describe(facts: FactSet, language: Language) -> list[GroundedItem]:
-    parts = sentences(facts, language, look=False) + look_sentences(facts, language)[:2]
-    return _item("describe", language, parts, _used(facts, (*_CONTENT, *_LOOK[:2]), language))
+    parts = sentences(facts, language)
+    return _item("describe", language, parts, _used(facts, (*_CONTENT, *_LOOK), language))
 
 
 def long_titled(facts: FactSet, language: Language) -> list[GroundedItem]:
@@ -116,8 +116,8 @@ def chart_extremes(facts: FactSet, language: Language) -> list[str]:
     if language == "zh":
         if high.subject_zh is None or low.subject_zh is None:
             return []
-        return [f"数值最高的是{high.subject_zh}，为{hv}。", f"数值最低的是{low.subject_zh}，为{lv}。",
-                f"两者相差{gap}。"]  # fmt: skip
+        return [f"数值最高的是{high.subject_zh}，为{hv}。",
+                f"数值最低的是{low.subject_zh}，为{lv}。", f"两者相差{gap}。"]  # fmt: skip
     return [f"The highest value is {high.subject}, at {hv}.",
             f"The lowest is {low.subject}, at {lv}.", f"They are {gap} apart."]  # fmt: skip
 
@@ -140,12 +140,16 @@ def long_poster(facts: FactSet, language: Language) -> list[GroundedItem]:
         return []
     zh = language == "zh"
     parts = [
-        f"这张海报宣传的是{fields['event']}。" if zh else f'The poster advertises "{fields["event"]}".',
+        f"这张海报宣传的是{fields['event']}。"
+        if zh
+        else f'The poster advertises "{fields["event"]}".',
         f"活动时间是{fields['date']}。" if zh else f"It takes place on {fields['date']}.",
         f"地点是{fields['venue']}。" if zh else f"The venue is {fields['venue']}.",
     ]
     if fields.get("price"):
-        parts.append(f"票价信息：{fields['price']}。" if zh else f'About entry it says "{fields["price"]}".')
+        parts.append(
+            f"票价信息：{fields['price']}。" if zh else f'About entry it says "{fields["price"]}".'
+        )
     return _item("poster", language, parts, facts.positives("poster_field"))
 
 

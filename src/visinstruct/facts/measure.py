@@ -206,7 +206,7 @@ def measure_region(path: Path, box: tuple[int, int, int, int]) -> dict[str, floa
 
 def subject_colour(shares: dict[str, float]) -> tuple[str | None, list[str]]:
     """(the object's colour if clear-cut, the colours it clearly is not) from its box's shares."""
-    ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])) + [("", 0.0), ("", 0.0)]
+    ranked = [*sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])), ("", 0.0), ("", 0.0)]
     (top, first), (_, second) = ranked[0], ranked[1]
     main = top if first >= SUBJECT_MAIN and first - second >= SUBJECT_LEAD else None
     absent = [c for c in COLOUR_NAMES if shares.get(c, 0.0) < SUBJECT_ABSENT]

@@ -64,8 +64,8 @@ def _chart_order(seed: str, ctx: FitContext) -> list[GroundedItem]:
     if len(_PLACEHOLDER.findall(seed)) != 2 or len(found) < 3:
         return []
     if ctx.language == "zh":
-        found = [(f, f.subject_zh) for f, _ in found if f.subject_zh]  # type: ignore[misc]
-    pairs = list(chart_pairs(ctx.facts, found))  # type: ignore[arg-type]
+        found = [(f, f.subject_zh) for f, _ in found if f.subject_zh]
+    pairs = list(chart_pairs(ctx.facts, found))
     picked = [next((p for p in pairs if p[2] is want), None) for want in (True, False)]
     items = []
     for pair in picked:

@@ -119,11 +119,13 @@ def judge_object(ctx: TemplateContext) -> list[GroundedItem]:
     items: list[GroundedItem | None] = []
     for fact in _categorised(ctx):
         q = _there_is(ctx, fact.value)
-        items.append(q and _judge(ctx, q, claim_of(fact), f"label:{fact.value}"))
+        if q:
+            items.append(_judge(ctx, q, claim_of(fact), f"label:{fact.value}"))
         for absent in _absent(ctx, str(category_of(fact.value)))[:1]:
             q = _there_is(ctx, absent.value)
             claim = claim_of(absent, holds=False)
-            items.append(q and _judge(ctx, q, claim, f"label:{absent.value}"))
+            if q:
+                items.append(_judge(ctx, q, claim, f"label:{absent.value}"))
     return [i for i in items if i]
 
 
@@ -189,8 +191,10 @@ def judge_count(ctx: TemplateContext) -> list[GroundedItem]:
         if ctx.zh:
             q = f"图中是否恰好有{phrase}？"
         else:
-            q = f"Is there exactly {phrase} in the image?" if asked == 1 else (
-                f"Are there exactly {phrase} in the image?"
+            q = (
+                f"Is there exactly {phrase} in the image?"
+                if asked == 1
+                else (f"Are there exactly {phrase} in the image?")
             )
         claim = Claim("count", str(asked), fact.subject, holds)
         items.append(_judge(ctx, q, claim, f"count:{fact.subject}"))
@@ -326,7 +330,9 @@ def _where(ctx: TemplateContext, a: str, b: str) -> str:
 def mc_position(ctx: TemplateContext) -> list[GroundedItem]:
     items = []
     for fact, a, b in _pairs(ctx):
-        pool = [Fact("position", d, "manifest", fact.subject) for d in DIRECTIONS if d != fact.value]
+        pool = [
+            Fact("position", d, "manifest", fact.subject) for d in DIRECTIONS if d != fact.value
+        ]
         texts = {f: DIRECTIONS[f.value][1 if ctx.zh else 2] for f in [fact, *pool]}
         pick = ctx.pick("position", fact.subject)
         item = make_mc(_where(ctx, a, b), fact, pool, ctx.language, pick, shown=texts)
@@ -349,7 +355,11 @@ def short_position(ctx: TemplateContext) -> list[GroundedItem]:
 
 
 def _text_question(ctx: TemplateContext, line: str) -> str:
-    return f"图中是否出现了文字“{line}”？" if ctx.zh else f'Does the text "{line}" appear in the image?'
+    return (
+        f"图中是否出现了文字“{line}”？"
+        if ctx.zh
+        else f'Does the text "{line}" appear in the image?'
+    )
 
 
 def judge_text(ctx: TemplateContext) -> list[GroundedItem]:
@@ -365,7 +375,11 @@ def judge_text(ctx: TemplateContext) -> list[GroundedItem]:
 
 
 def mc_text(ctx: TemplateContext) -> list[GroundedItem]:
-    q = "下列哪行文字出现在图中？" if ctx.zh else "Which of these lines of text appears in the image?"
+    q = (
+        "下列哪行文字出现在图中？"
+        if ctx.zh
+        else "Which of these lines of text appears in the image?"
+    )
     pool = [f for f in false_pool(ctx.facts, ctx.peers, "text") if len(f.value.split()) <= 10]
     items = []
     for fact in ctx.facts.positives("text")[:4]:
@@ -379,7 +393,11 @@ def short_first_line(ctx: TemplateContext) -> list[GroundedItem]:
     first = ctx.facts.first("text")
     if first is None or len(first.value.split()) > SHORT_MAX_WORDS:
         return []
-    q = "图中第一行文字写的是什么？" if ctx.zh else "What does the first line of text in the image say?"
+    q = (
+        "图中第一行文字写的是什么？"
+        if ctx.zh
+        else "What does the first line of text in the image say?"
+    )
     return [GroundedItem("short_vqa", q, first.value, (claim_of(first),), topic="text:first")]
 
 
@@ -419,7 +437,7 @@ def judge_field(ctx: TemplateContext) -> list[GroundedItem]:
     found = [x for x in _fields(ctx) if x[0].subject in _FIELD_JUDGE]
     polarity = polarities(ctx.facts.image_id, "field", [f.subject for f, _, _ in found])
     items = []
-    for fact, shown, pool in found:
+    for fact, _shown, pool in found:
         asked = fact if polarity[fact.subject] else (pool[0] if pool else None)
         value = display(asked, ctx.language) if asked else None
         if asked is None or value is None:
@@ -477,8 +495,10 @@ def judge_chart_value(ctx: TemplateContext) -> list[GroundedItem]:
             continue
         wrong = others[stable(ctx.facts.image_id, fact.subject) % len(others)] if others else ""
         v = _value(ctx, fact.value if holds else wrong)
-        q = f"图表中{shown}的数值是{v}吗？" if ctx.zh else (
-            f"Does the chart show a value of {v} for {shown}?"
+        q = (
+            f"图表中{shown}的数值是{v}吗？"
+            if ctx.zh
+            else (f"Does the chart show a value of {v} for {shown}?")
         )
         claim = Claim("chart_value", fact.value if holds else wrong, fact.subject, holds)
         items.append(_judge(ctx, q, claim, f"chart_value:{fact.subject}"))
@@ -488,8 +508,10 @@ def judge_chart_value(ctx: TemplateContext) -> list[GroundedItem]:
 def judge_chart_order(ctx: TemplateContext) -> list[GroundedItem]:
     items = []
     for (a, a_name), (b, b_name), holds in chart_pairs(ctx.facts, _categories(ctx)):
-        q = f"{a_name}的数值是否高于{b_name}？" if ctx.zh else (
-            f"Is the value for {a_name} higher than the value for {b_name}?"
+        q = (
+            f"{a_name}的数值是否高于{b_name}？"
+            if ctx.zh
+            else (f"Is the value for {a_name} higher than the value for {b_name}?")
         )
         claim = Claim("chart_order", b.subject, a.subject, holds)
         items.append(_judge(ctx, q, claim, f"chart_order:{a.subject}|{b.subject}"))
@@ -534,7 +556,11 @@ def mc_chart_value(ctx: TemplateContext) -> list[GroundedItem]:
     items = []
     for fact, shown in _categories(ctx):
         pool = false_pool(ctx.facts, ctx.peers, "chart_value", fact.subject)
-        q = f"图表中{shown}的数值是多少？" if ctx.zh else f"What value does the chart show for {shown}?"
+        q = (
+            f"图表中{shown}的数值是多少？"
+            if ctx.zh
+            else f"What value does the chart show for {shown}?"
+        )
         unit = unit_of(ctx.facts, ctx.language)
         item = make_mc(q, fact, pool, ctx.language, ctx.pick("cv", fact.subject), unit=unit)
         items.append(item and replace(item, topic=f"chart_value:{fact.subject}"))
@@ -542,8 +568,14 @@ def mc_chart_value(ctx: TemplateContext) -> list[GroundedItem]:
 
 
 _EXTREME_Q = {
-    "chart_max": ("Which category has the highest value in the chart?", "图表中哪个类别的数值最高？"),
-    "chart_min": ("Which category has the lowest value in the chart?", "图表中哪个类别的数值最低？"),
+    "chart_max": (
+        "Which category has the highest value in the chart?",
+        "图表中哪个类别的数值最高？",
+    ),
+    "chart_min": (
+        "Which category has the lowest value in the chart?",
+        "图表中哪个类别的数值最低？",
+    ),
 }
 
 
@@ -583,7 +615,11 @@ def mc_chart_type(ctx: TemplateContext) -> list[GroundedItem]:
 def short_chart_value(ctx: TemplateContext) -> list[GroundedItem]:
     items = []
     for fact, shown in _categories(ctx):
-        q = f"图表中{shown}的数值是多少？" if ctx.zh else f"What value does the chart show for {shown}?"
+        q = (
+            f"图表中{shown}的数值是多少？"
+            if ctx.zh
+            else f"What value does the chart show for {shown}?"
+        )
         answer = _value(ctx, fact.value)
         topic = f"chart_value:{fact.subject}"
         items.append(GroundedItem("short_vqa", q, answer, (claim_of(fact),), topic=topic))
@@ -603,10 +639,14 @@ def _short_of(type_: str, en: str, zh: str) -> Build:
 
 def short_chart_total(ctx: TemplateContext) -> list[GroundedItem]:
     numbers = ctx.facts.chart_numbers()
-    if len(numbers) < 3 or ctx.facts.first("chart_unit") and unit_of(ctx.facts, "en") == "%":
+    if len(numbers) < 3 or (ctx.facts.first("chart_unit") and unit_of(ctx.facts, "en") == "%"):
         return []  # shares of a whole add up to 100 by definition: not worth asking
     total = format_number(sum(numbers.values()))
-    q = "图表中所有数值的总和是多少？" if ctx.zh else "What is the total of all the values in the chart?"
+    q = (
+        "图表中所有数值的总和是多少？"
+        if ctx.zh
+        else "What is the total of all the values in the chart?"
+    )
     claim = Claim("chart_total", total)
     return [GroundedItem("short_vqa", q, _value(ctx, total), (claim,), topic="chart_total")]
 
@@ -622,16 +662,20 @@ def judge_colour(ctx: TemplateContext) -> list[GroundedItem]:
         shown = display(fact, ctx.language)
         if shown is None:
             continue
-        q = f"{shown}是图中的主要颜色之一吗？" if ctx.zh else (
-            f"Is {shown} one of the main colours in the image?"
+        q = (
+            f"{shown}是图中的主要颜色之一吗？"
+            if ctx.zh
+            else (f"Is {shown} one of the main colours in the image?")
         )
         items.append(_judge(ctx, q, claim_of(fact, fact.holds), f"colour:{fact.value}"))
     return items
 
 
 def mc_colour(ctx: TemplateContext) -> list[GroundedItem]:
-    q = "下列哪种颜色是图中的主要颜色之一？" if ctx.zh else (
-        "Which of these colours is one of the main colours of the image?"
+    q = (
+        "下列哪种颜色是图中的主要颜色之一？"
+        if ctx.zh
+        else ("Which of these colours is one of the main colours of the image?")
     )
     absent = [f for f in ctx.facts.facts if f.type == "colour" and not f.holds]
     absent.sort(key=lambda f: stable(ctx.facts.image_id, "colour", f.value))
