@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -62,8 +64,8 @@ def _instructions(project: Project) -> list[Instruction]:
     return list(project.store.instructions(project.scope()))
 
 
-def _traces(project: Project) -> dict[tuple[str, str, str], GroundedItem]:
-    """(image id, language, question) → the item the template backend composed, with claims.
+def _traces(project: Project) -> dict[tuple[str, str, str, str], GroundedItem]:
+    """(image id, language, kind, question) → the item the template backend composed, with claims.
 
     The request context is rebuilt exactly as the generate stage builds it.
     """
@@ -71,7 +73,7 @@ def _traces(project: Project) -> dict[tuple[str, str, str], GroundedItem]:
     assert isinstance(backend, TemplateBackend)
     stage = GenerateStage(project.config, project.store, backend, root=project.root)
     counts = {k: n for k, n in project.config.generate.counts.items() if n > 0}
-    found = {}
+    found: dict[tuple[str, str, str, str], GroundedItem] = {}
     for caption in project.store.captions(CaptionStage.hash_of(project.config)):
         image = project.store.image(caption.image_id)
         for language in project.config.generate.languages:
@@ -80,7 +82,7 @@ def _traces(project: Project) -> dict[tuple[str, str, str], GroundedItem]:
             context = {"image": image, "language": language, "counts": counts, "seeds": seeds,
                        "peers": project.store.peer_images(image.id, PEERS)}  # fmt: skip
             for item in backend.compose_items(ChatRequest((), context=context)):
-                found[(image.id, language, item.question)] = item
+                found[(image.id, language, item.kind, item.question)] = item
     return found
 
 
@@ -88,7 +90,7 @@ def test_export_holds_all_four_kinds_for_every_sample_image(demo: DemoReport) ->
     assert {r.format for r in demo.exports} >= {"llava"}
     llava = next(r for r in demo.exports if r.format == "llava")
     exported = json.loads(llava.path.read_text(encoding="utf-8"))
-    assert llava.images == len(samples()) == 12
+    assert llava.images == len(samples()) == 14
     with Project.open(demo.project) as project:
         instructions = _instructions(project)
         paths = {i.image_id: project.store.image(i.image_id).path for i in instructions}
@@ -96,7 +98,7 @@ def test_export_holds_all_four_kinds_for_every_sample_image(demo: DemoReport) ->
     kinds: dict[tuple[str, Language], set[str]] = {}
     for i in instructions:
         kinds.setdefault((paths[i.image_id], i.language), set()).add(i.kind)
-    assert len({path for path, _ in kinds}) == 12
+    assert len({path for path, _ in kinds}) == 14
     for (path, language), found in kinds.items():
         assert found == {"judgement", "multiple_choice", "long_vqa", "short_vqa"}, (path, language)
 
@@ -108,7 +110,7 @@ def test_every_answer_is_checkable_against_the_facts_it_came_from(demo: DemoRepo
         images = {i.image_id: project.store.image(i.image_id) for i in instructions}
     mismatches = []
     for ins in instructions:
-        item = traces[(ins.image_id, ins.language, ins.question)]
+        item = traces[(ins.image_id, ins.language, ins.kind, ins.question)]
         image = images[ins.image_id]
         assert item.claims, ins.question
         for claim in item.claims:
@@ -138,7 +140,7 @@ def test_judgements_are_correct_by_construction_and_balanced(demo: DemoReport) -
         images = {i.image_id: project.store.image(i.image_id) for i in instructions}
     answers: Counter[str] = Counter()
     for ins in (i for i in instructions if i.kind == "judgement"):
-        (claim,) = traces[(ins.image_id, ins.language, ins.question)].claims
+        (claim,) = traces[(ins.image_id, ins.language, ins.kind, ins.question)].claims
         derived = truth(images[ins.image_id], claim)
         assert derived is not None, ins.question
         assert (
@@ -155,18 +157,121 @@ def test_captions_are_marked_and_calls_are_free(demo: DemoReport) -> None:
         captions = list(project.store.captions(CaptionStage.hash_of(project.config)))
         calls = project.store.calls()
         status = project.status()
-    assert len(captions) == 12
+    assert len(captions) == 14
     assert {c.source for c in captions} == {"annotations"}
     assert {c.endpoint for c in calls} == {"annotations:", "template:"}
     assert {c.outcome for c in calls} == {"ok"}
     assert sum(c.input_tokens + c.output_tokens for c in calls) == 0
     assert status["cost_usd"] == 0
-    assert status["calls"]["total"] == 12 + 24
+    assert status["calls"]["total"] == 14 + 28
 
 
 def test_rerun_resumes_without_new_calls(demo: DemoReport) -> None:
     again = run_demo(demo.project)
-    assert again.collected.unchanged == 12
+    assert again.collected.unchanged == 14
     assert again.collected.accepted == 0
     assert all(s.done == 0 for s in again.stages)
     assert again.instructions == demo.instructions
+
+
+def _items(demo: DemoReport) -> list[tuple[Instruction, GroundedItem]]:
+    with Project.open(demo.project) as project:
+        instructions = _instructions(project)
+        traces = _traces(project)
+    return [(i, traces[(i.image_id, i.language, i.kind, i.question)]) for i in instructions]
+
+
+def test_many_templates_each_balanced_and_few_about_the_look(demo: DemoReport) -> None:
+    pairs = _items(demo)
+    templates = {item.template for _, item in pairs}
+    assert "" not in templates
+    assert len(templates) >= 40, sorted(templates)
+    answers: dict[str, Counter[bool]] = {}
+    for ins, item in pairs:
+        if ins.kind == "judgement":
+            answers.setdefault(item.template, Counter())[item.claims[0].holds] += 1
+    for template, counted in answers.items():
+        share = counted[True] / (counted[True] + counted[False])
+        assert 0.35 <= share <= 0.65, (template, counted)
+    look = sum(
+        all(c.type in ("orientation", "brightness", "sharpness", "palette", "colour")
+            for c in item.claims)
+        for _, item in pairs
+    )  # fmt: skip
+    assert look / len(pairs) < 0.30, (look, len(pairs))
+
+
+def test_no_fact_is_asked_both_ways_on_one_image(demo: DemoReport) -> None:
+    asked: dict[tuple[str, str, str], set[bool]] = {}
+    for ins, item in _items(demo):
+        if ins.kind == "judgement" and item.topic not in ("", "text"):
+            asked.setdefault((ins.image_id, item.topic, ""), set()).add(item.claims[0].holds)
+    assert {k: v for k, v in asked.items() if len(v) > 1} == {}
+
+
+def _metadata(image: Any) -> set[str]:
+    """Titles and tags (both languages) that are not also visible text or labels."""
+    prior = image.prior
+    zh = prior.get("zh", {})
+    found = {prior.get("title") or "", zh.get("title") or "", *prior.get("tags", []),
+             *zh.get("tags", [])}  # fmt: skip
+    visible = {
+        x.casefold()
+        for x in [
+            *prior.get("text", []),
+            *prior.get("labels", []),
+            *zh.get("labels", []),
+            *(zh.get("fields") or {}).values(),
+        ]
+    }
+    return {m for m in found if m and m.casefold() not in visible}
+
+
+def test_no_title_or_tag_is_stated_as_seen(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        instructions = _instructions(project)
+        images = {i.image_id: project.store.image(i.image_id) for i in instructions}
+    stated = []
+    for ins in instructions:
+        said = " ".join([ins.answer, *ins.choices]).casefold()
+        for meta in _metadata(images[ins.image_id]):
+            if meta.casefold() in said and meta.casefold() not in ins.question.casefold():
+                stated.append((ins.question, meta))
+    assert stated == []
+    for _, item in _items(demo):
+        assert not any(c.type == "tag" for c in item.claims), item.question
+
+
+ALLOWED_LATIN = {"mm", "NASA"}
+
+
+_QUOTED = re.compile(r"“([^”]*)”")
+
+
+def _unquote(visible: set[str], match: re.Match[str]) -> str:
+    return "" if match.group(1) in visible else match.group(0)
+
+
+def test_chinese_is_written_in_chinese(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        instructions = [i for i in _instructions(project) if i.language == "zh"]
+        images = {i.image_id: project.store.image(i.image_id) for i in instructions}
+    leaks = []
+    for ins in instructions:
+        visible = set(images[ins.image_id].prior.get("text", []))
+        answer = [] if ins.kind == "multiple_choice" else [ins.answer]
+        for part in [ins.question, *answer, *ins.choices]:
+            if part in visible:
+                continue  # a verbatim transcription of the image's text
+            text = _QUOTED.sub(partial(_unquote, visible), part)
+            words = set(re.findall(r"[A-Za-z]+", text)) - ALLOWED_LATIN
+            if words:
+                leaks.append((ins.question, part, words))
+    assert leaks == []
+
+
+def test_object_colour_is_the_subject_s_not_the_image_mean(demo: DemoReport) -> None:
+    for _ins, item in _items(demo):
+        for claim in item.claims:
+            if claim.type == "object_colour" and claim.subject == "spacesuit" and claim.holds:
+                assert claim.value == "orange"

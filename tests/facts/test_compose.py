@@ -94,7 +94,8 @@ def test_all_four_kinds_and_balanced_judgements(images: list[ImageRecord]) -> No
     for image in images:
         items = by_image[image.path]
         assert {i.kind for i in items} == set(COUNTS), image.path
-        assert Counter(i.kind for i in items)["judgement"] == 4
+        judged = Counter(i.kind for i in items)["judgement"]
+        assert judged in (2, 4), image.path  # Yes/No pairs only
         answers.update(i.answer for i in items if i.kind == "judgement")
         short = [i for i in items if i.kind == "short_vqa"]
         assert all(len(i.answer.split()) <= 5 for i in short)
@@ -118,7 +119,7 @@ def test_a_seed_that_fits_is_filled(images: list[ImageRecord]) -> None:
     assert not any("wood" in q for q in seeded)  # no fact answers it: left alone
 
 
-def test_alternatives_seed_is_filled_both_ways(tmp_path: Path, images: list[ImageRecord]) -> None:
+def test_a_whole_picture_seed_is_left_alone(tmp_path: Path, images: list[ImageRecord]) -> None:
     sharp = Image.new("RGB", (512, 384), (0, 0, 0))
     draw = ImageDraw.Draw(sharp)
     for x in range(0, 512, 8):
@@ -130,13 +131,15 @@ def test_alternatives_seed_is_filled_both_ways(tmp_path: Path, images: list[Imag
     peers = [extract_facts(i) for i in images]
     items = compose(extract_facts(record), peers, "en", COUNTS, seeds)  # type: ignore[arg-type]
     filled = {i.question: i.answer for i in items if i.seed}
-    assert filled == {"Is the photo sharp overall?": "Yes", "Is the photo blurry overall?": "No"}
+    # One topic per image: filling it would ask one fact both ways, or always answer Yes.
+    assert filled == {}
 
 
 def test_chinese_items_skip_untranslated_labels(images: list[ImageRecord]) -> None:
     zh = _all_items(images, "zh")
     dog = [i for i in zh[images[1].path] if any(c.type == "label" for c in i.claims)]
-    assert dog == []  # "dog" has no Chinese name in the manifest
+    assert all("dog" not in i.question for i in dog)  # the lexicon's name, 狗, is used
+    assert all("ball" not in i.question + i.answer for i in zh[images[1].path])  # no name known
     cat = [i for i in zh[images[0].path] if any(c.type == "label" for c in i.claims)]
     assert all("cat" not in i.question for i in cat)
 

@@ -43,50 +43,74 @@ class Sample:
 _PHOTOS: tuple[Sample, ...] = (
     Sample("astronaut.png", "image_description", {
         "title": "Portrait of astronaut Eileen Collins",
-        "labels": ["woman", "spacesuit", "American flag", "helmet", "space shuttle rocket model"],
+        "labels": ["woman", "spacesuit", "American flag", "helmet", "space shuttle model"],
         "tags": ["astronaut", "portrait", "NASA"],
+        "objects": [{"name": "woman", "count": 1}, {"name": "American flag", "count": 1},
+                    {"name": "helmet", "count": 1}, {"name": "space shuttle model", "count": 1},
+                    {"name": "spacesuit", "colour_box": [30, 280, 270, 500]}],
+        "positions": [["American flag", "left of", "woman"],
+                      ["space shuttle model", "right of", "woman"],
+                      ["helmet", "below", "space shuttle model"],
+                      ["American flag", "left of", "space shuttle model"]],
         "zh": {"title": "宇航员艾琳·柯林斯的肖像",
-               "labels": ["女性", "宇航服", "美国国旗", "头盔", "航天飞机火箭模型"],
+               "labels": ["女子", "宇航服", "美国国旗", "头盔", "航天飞机模型"],
                "tags": ["宇航员", "肖像", "美国国家航空航天局"]},
     }, photo="astronaut.png"),
     Sample("coffee.png", "attribute_recognition", {
         "title": "A cup of coffee on a saucer",
         "labels": ["coffee cup", "saucer", "spoon", "wooden table"],
         "tags": ["espresso", "drink"],
+        "objects": [{"name": "coffee cup", "count": 1}, {"name": "saucer", "count": 1},
+                    {"name": "spoon", "count": 1}],
+        "positions": [["spoon", "right of", "coffee cup"]],
         "zh": {"title": "碟子上的一杯咖啡", "labels": ["咖啡杯", "碟子", "勺子", "木桌"],
                "tags": ["浓缩咖啡", "饮品"]},
     }, photo="coffee.png"),
     Sample("chelsea.png", "species_recognition", {
         "title": "Chelsea the cat",
-        "labels": ["cat"],
+        "labels": ["cat", "eyes"],
         "tags": ["tabby", "close-up", "pet"],
-        "zh": {"title": "名叫切尔西的猫", "labels": ["猫"], "tags": ["虎斑猫", "特写", "宠物"]},
+        "objects": [{"name": "cat", "count": 1}, {"name": "eyes", "count": 2}],
+        "zh": {"title": "名叫切尔西的猫", "labels": ["猫", "眼睛"],
+               "tags": ["虎斑猫", "特写", "宠物"]},
     }, photo="chelsea.png"),
     Sample("rocket.jpg", "image_scene", {
         "title": "A rocket standing on its launch pad",
         "labels": ["rocket", "launch tower"],
         "tags": ["spaceflight", "launch site"],
+        "objects": [{"name": "rocket", "count": 1}],
         "zh": {"title": "矗立在发射台上的火箭", "labels": ["火箭", "发射塔"],
                "tags": ["航天", "发射场"]},
     }, photo="rocket.jpg"),
     Sample("camera.png", "image_style", {
         "title": "A photographer with a camera on a tripod",
-        "labels": ["man", "camera", "tripod"],
+        "labels": ["man", "camera", "tripod", "coat", "tripod legs"],
         "tags": ["photographer", "classic test image"],
-        "zh": {"title": "用三脚架上的相机拍照的摄影师", "labels": ["男性", "相机", "三脚架"],
+        "objects": [{"name": "man", "count": 1}, {"name": "camera", "count": 1},
+                    {"name": "tripod", "count": 1}, {"name": "tripod legs", "count": 3},
+                    {"name": "coat", "colour_box": [20, 250, 200, 500]}],
+        "positions": [["tripod", "right of", "man"], ["camera", "above", "tripod"]],
+        "zh": {"title": "用三脚架上的相机拍照的摄影师",
+               "labels": ["男子", "相机", "三脚架", "外套", "三脚架的腿"],
                "tags": ["摄影师", "经典测试图像"]},
     }, photo="camera.png"),
     Sample("motorcycle.png", "object_localization", {
         "title": "A red motorcycle parked in a garage",
-        "labels": ["motorcycle", "shelf", "cardboard box"],
+        "labels": ["motorcycle", "shelf", "cardboard box", "bench", "bicycle", "wheels"],
         "tags": ["garage", "vehicle"],
-        "zh": {"title": "停在车库里的红色摩托车", "labels": ["摩托车", "架子", "纸箱"],
+        "objects": [{"name": "motorcycle", "count": 1, "colour_box": [520, 190, 620, 250]},
+                    {"name": "wheels", "count": 2}],
+        "positions": [["bicycle", "left of", "motorcycle"], ["bench", "left of", "shelf"],
+                      ["bicycle", "left of", "bench"]],
+        "zh": {"title": "停在车库里的红色摩托车",
+               "labels": ["摩托车", "架子", "纸箱", "长凳", "自行车", "车轮"],
                "tags": ["车库", "交通工具"]},
     }, photo="motorcycle_left.png"),
-    Sample("coins.png", "image_quality", {
+    Sample("coins.png", "numerical_calculation", {
         "title": "Ancient Greek coins",
         "labels": ["coins"],
         "tags": ["numismatics", "museum collection"],
+        "objects": [{"name": "coins", "count": 24}],
         "zh": {"title": "古希腊钱币", "labels": ["硬币"], "tags": ["钱币学", "博物馆藏品"]},
     }, photo="coins.png"),
     Sample("hubble_deep_field.jpg", "image_scene", {
@@ -96,22 +120,54 @@ _PHOTOS: tuple[Sample, ...] = (
         "zh": {"title": "哈勃深空场", "labels": ["星系"],
                "tags": ["天文学", "深空", "哈勃空间望远镜"]},
     }, photo="hubble_deep_field.jpg"),
+    Sample("page.png", "ocr", {
+        "title": "A page from an image processing tutorial",
+        "text": ["Region-based segmentation",
+                 "Let us first determine markers of the coins and the",
+                 "background. These markers are pixels that we can label",
+                 "unambiguously as either object or background. Here,",
+                 "the markers are found at the two extreme parts of the",
+                 "histogram of grey values:",
+                 ">>> markers = np.zeros_like(coins)"],
+        "fields": {"heading": "Region-based segmentation"},
+        "zh": {"title": "图像处理教程中的一页"},
+    }, photo="page.png"),
 )  # fmt: skip
 
-_POSTERS: tuple[tuple[str, tuple[int, int, int], tuple[int, int, int], tuple[str, ...]], ...] = (
+# (file, background, accent, lines, fields, Chinese fields): the lines are drawn top to bottom;
+# the fields say which line is the event, the date, the place and the price.
+_POSTERS: tuple[tuple[str, Any, Any, tuple[str, ...], dict[str, str]], ...] = (
     ("poster_jazz.png", (20, 40, 110), (255, 215, 0),
-     ("SUMMER JAZZ NIGHT", "Friday 14 June, 8 pm", "Riverside Park Stage", "Free entry")),
+     ("SUMMER JAZZ NIGHT", "Friday 14 June, 8 pm", "Riverside Park Stage", "Free entry"),
+     {"event": "夏日爵士之夜", "date": "6月14日星期五晚上8点", "venue": "河畔公园舞台",
+      "price": "免费入场"}),
     ("poster_books.png", (240, 240, 230), (170, 20, 30),
-     ("CITY BOOK FAIR", "Saturday 21 September", "Central Library Hall", "Tickets 5 euros")),
+     ("CITY BOOK FAIR", "Saturday 21 September", "Central Library Hall", "Tickets 5 euros"),
+     {"event": "城市书展", "date": "9月21日星期六", "venue": "中央图书馆大厅",
+      "price": "门票5欧元"}),
 )  # fmt: skip
+_POSTER_FIELDS = ("event", "date", "venue", "price")
+_ACCENT_BOX = [230, 290, 370, 430]  # inside the poster's circle
 
 _CHARTS: tuple[dict[str, Any], ...] = (
     {"name": "chart_rainfall.png", "type": "bar", "title": "Monthly rainfall",
-     "x": ["Jan", "Feb", "Mar", "Apr", "May"], "y": [48, 62, 35, 80, 55], "unit": "mm"},
+     "x": ["Jan", "Feb", "Mar", "Apr", "May"], "y": [48, 62, 35, 80, 55], "unit": "mm",
+     "zh": {"title": "月降雨量", "x": ["1月", "2月", "3月", "4月", "5月"], "unit": "毫米"}},
     {"name": "chart_visitors.png", "type": "line", "title": "Museum visitors per day",
      "x": ["Mon", "Tue", "Wed", "Thu", "Fri"], "y": [120, 150, 90, 210, 170],
-     "unit": "visitors"},
+     "unit": "visitors",
+     "zh": {"title": "博物馆每日参观人数", "x": ["周一", "周二", "周三", "周四", "周五"],
+            "unit": "人次"}},
+    {"name": "chart_energy.png", "type": "pie", "title": "Household energy use",
+     "x": ["Heating", "Hot water", "Lighting", "Appliances"], "y": [45, 20, 10, 25], "unit": "%",
+     "zh": {"title": "家庭能源消耗", "x": ["供暖", "热水", "照明", "电器"], "unit": "%"}},
 )  # fmt: skip
+# What each chart draws its values with, and a region inside one of them (for its colour).
+_CHART_MARKS: dict[str, tuple[str, list[int] | None]] = {
+    "bar": ("bars", [540, 200, 600, 470]),
+    "line": ("data points", None),
+    "pie": ("pie slices", None),
+}
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -152,8 +208,30 @@ def draw_poster(path: Path, background: Any, accent: Any, lines: Sequence[str]) 
     _save(image, path)
 
 
+_SLICES = ((40, 110, 200), (220, 80, 30), (60, 160, 80), (200, 160, 40), (140, 70, 160))
+
+
+def draw_pie(path: Path, spec: dict[str, Any]) -> None:
+    """A pie chart with its title and a legend giving each category's value."""
+    image = Image.new("RGB", (800, 560), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    _centred(draw, 30, spec["title"], 34, (20, 20, 20))
+    total, start = float(sum(spec["y"])), -90.0
+    for i, (name, value) in enumerate(zip(spec["x"], spec["y"], strict=True)):
+        end = start + 360 * value / total
+        draw.pieslice((60, 110, 440, 490), start, end, fill=_SLICES[i], outline=(255, 255, 255))
+        start = end
+        draw.rectangle((490, 150 + i * 70, 520, 180 + i * 70), fill=_SLICES[i])
+        label = f"{name}: {value}{spec['unit']}"
+        draw.text((535, 150 + i * 70), label, font=_font(26), fill=(20, 20, 20))
+    _save(image, path)
+
+
 def draw_chart(path: Path, spec: dict[str, Any]) -> None:
     """A bar or line chart with its title, categories and each value written on it."""
+    if spec["type"] == "pie":
+        draw_pie(path, spec)
+        return
     width, height, left, bottom, top = 800, 560, 90, 480, 110
     image = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
@@ -190,13 +268,20 @@ def _photo_dir() -> Path:
 def samples() -> list[Sample]:
     """Every demo image: the photographs, then the posters and the charts."""
     found = list(_PHOTOS)
-    for name, _bg, _accent, lines in _POSTERS:
-        found.append(Sample(name, "posters", {"title": lines[0].title(), "text": list(lines)}))
+    for name, _bg, _accent, lines, zh in _POSTERS:
+        fields = {"title": lines[0].title(), "text": list(lines),
+                  "labels": ["circle"], "fields": dict(zip(_POSTER_FIELDS, lines, strict=True)),
+                  "objects": [{"name": "circle", "count": 1, "colour_box": _ACCENT_BOX}],
+                  "zh": {"fields": zh, "title": zh["event"]}}  # fmt: skip
+        found.append(Sample(name, "posters", fields))
     for spec in _CHARTS:
         chart = {k: spec[k] for k in ("type", "title", "x", "y", "unit")}
-        found.append(
-            Sample(spec["name"], "structuralized_image_text_understanding", {"chart": chart})
-        )  # fmt: skip
+        mark, box = _CHART_MARKS[spec["type"]]
+        obj: dict[str, Any] = {"name": mark, "count": len(spec["x"])}
+        if box is not None:
+            obj["colour_box"] = box
+        fields = {"chart": chart, "objects": [obj], "zh": {"chart": spec["zh"]}}
+        found.append(Sample(spec["name"], "structuralized_image_text_understanding", fields))
     return found
 
 
@@ -211,7 +296,7 @@ def write_samples(folder: Path) -> Path:
                 f"{source}: sample photo missing from scikit-image; {DEMO_INSTALL_HINT}"
             )
         _write_bytes(folder / sample.name, source.read_bytes())
-    for name, background, accent, lines in _POSTERS:
+    for name, background, accent, lines, _zh in _POSTERS:
         draw_poster(folder / name, background, accent, lines)
     for spec in _CHARTS:
         draw_chart(folder / spec["name"], spec)

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from visinstruct.facts.longform import LONG_TEMPLATES
 from visinstruct.facts.model import FactSet
-from visinstruct.facts.questions import (
-    GroundedItem,
-    judgement_candidates,
-    long_candidates,
-    mc_candidates,
-    short_candidates,
-)
+from visinstruct.facts.questions import GroundedItem
 from visinstruct.facts.seedfit import FitContext, fit_seed
+from visinstruct.facts.templates import TEMPLATES, TemplateContext
 from visinstruct.records import KINDS, Kind, Language, content_id
 
-__all__ = ["compose"]
+__all__ = ["candidates", "compose"]
+
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
 
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -53,54 +52,106 @@ def language_fits(item: GroundedItem, language: Language) -> bool:
     return all(_han_share(t) >= 0.5 or len(t.split()) <= 1 for t in rest)
 
 
-def _permutations(rng: random.Random) -> Iterator[list[int]]:
-    while True:
-        yield rng.sample(range(4), 4)
+def candidates(
+    facts: FactSet, peers: Sequence[FactSet], language: Language
+) -> dict[Kind, dict[str, list[GroundedItem]]]:
+    """Kind → template id → the items that template makes for the image in ``language``."""
+    ctx = TemplateContext(facts, peers, language)
+    found: dict[Kind, dict[str, list[GroundedItem]]] = {k: {} for k in KINDS}
+    for template in TEMPLATES:
+        made = [replace(i, template=template.id) for i in template.build(ctx)]
+        made = [i for i in made if language_fits(i, language)]
+        if made and (template.kind != "judgement" or _take_pair(list(made), set())):
+            found[template.kind][template.id] = made
+    for name, build in LONG_TEMPLATES:
+        made = [replace(i, template=name) for i in build(facts, language)]
+        made = [i for i in made if language_fits(i, language)]
+        if made:
+            found["long_vqa"][name] = made
+    return found
 
 
-def _diverse(items: Sequence[GroundedItem], n: int, rng: random.Random) -> list[GroundedItem]:
-    """Up to ``n`` items: seed fills first, then round-robin over the claims' fact types."""
-    chosen: list[GroundedItem] = []
-    questions: set[str] = set()
+def _plan(
+    facts: FactSet,
+    both: Mapping[Language, Mapping[str, list[GroundedItem]]],
+    slots: int,
+    rng: random.Random,
+) -> dict[Language, list[str]]:
+    """Template ids per language, ``slots`` each: en and zh of one image ask different things.
 
-    def take(item: GroundedItem) -> None:
-        if len(chosen) < n and item.question.casefold() not in questions:
-            questions.add(item.question.casefold())
-            chosen.append(item)
-
-    for item in items:
-        if item.seed is not None:
-            take(item)
-    groups: dict[str, list[GroundedItem]] = {}
-    for item in items:
-        if item.seed is None:
-            groups.setdefault(item.claims[0].type if item.claims else "", []).append(item)
-    order = sorted(groups)
-    rng.shuffle(order)
-    for name in order:
-        rng.shuffle(groups[name])
-    while len(chosen) < n and any(groups.values()):
+    Content templates come first, in an order fixed by the image; templates about the whole
+    picture's look only after them, so they fill what content cannot.
+    """
+    names = sorted({t for by in both.values() for t in by})
+    look = {t for t in names if all(i.is_global for by in both.values() for i in by.get(t, []))}
+    content = [t for t in names if t not in look]
+    rng.shuffle(content)
+    rest = sorted(look)
+    rng.shuffle(rest)
+    order = content + rest
+    plan: dict[Language, list[str]] = {lang: [] for lang in both}
+    langs = list(both)
+    rng.shuffle(langs)
+    taken: set[str] = set()
+    for allow_taken in (False, True):
         for name in order:
-            if groups[name]:
-                take(groups[name].pop(0))
-    return chosen
+            for lang in langs:
+                free = allow_taken or name not in taken
+                if (
+                    len(plan[lang]) < slots
+                    and name in both[lang]
+                    and name not in plan[lang]
+                    and free
+                ):
+                    plan[lang].append(name)
+                    taken.add(name)
+                    break
+    return plan
 
 
-def _judgements(
-    yes: list[GroundedItem], no: list[GroundedItem], n: int, rng: random.Random
+def _fill(
+    plan: Sequence[str],
+    found: Mapping[str, list[GroundedItem]],
+    n: int,
+    judged: bool,
+    rng: random.Random,
 ) -> list[GroundedItem]:
-    """``n`` judgements, as many Yes as No (off by at most one), interleaved."""
-    want_yes = (n + rng.randrange(2)) // 2
-    n_yes = min(want_yes, len(yes))
-    n_no = min(n - n_yes, len(no))
-    n_yes, n_no = min(n_yes, n_no + 1), min(n_no, n_yes + 1)
-    picked_yes, picked_no = _diverse(yes, n_yes, rng), _diverse(no, n_no, rng)
-    mixed: list[GroundedItem] = []
-    for i in range(max(len(picked_yes), len(picked_no))):
-        pair = [picked_yes[i : i + 1], picked_no[i : i + 1]]
-        rng.shuffle(pair)
-        mixed += pair[0] + pair[1]
-    return mixed
+    """``n`` items from the planned templates: one each (a Yes/No pair for judgements), then
+    more from the same templates on other topics while any are left."""
+    out: list[GroundedItem] = []
+    pools = {t: list(found[t]) for t in plan}
+    for t in plan:
+        rng.shuffle(pools[t])
+    questions: set[str] = set()
+    while len(out) < n and any(pools.values()):
+        for t in plan:
+            batch = _take_pair(pools[t], questions) if judged else _take_one(pools[t], questions)
+            out += batch[: n - len(out)]
+    return out
+
+
+def _take_one(pool: list[GroundedItem], questions: set[str]) -> list[GroundedItem]:
+    while pool:
+        item = pool.pop(0)
+        if item.question.casefold() not in questions:
+            questions.add(item.question.casefold())
+            return [item]
+    return []
+
+
+def _take_pair(pool: list[GroundedItem], questions: set[str]) -> list[GroundedItem]:
+    """One Yes and one No on two different topics, or nothing: a lone answer unbalances."""
+    yes = [i for i in pool if i.claims[0].holds and i.question.casefold() not in questions]
+    no = [i for i in pool if not i.claims[0].holds and i.question.casefold() not in questions]
+    for a in yes:
+        for b in no:
+            if a.topic != b.topic or a.topic in ("", "text"):
+                pool.remove(a)
+                pool.remove(b)
+                questions.update({a.question.casefold(), b.question.casefold()})
+                return [a, b]
+    pool.clear()
+    return []
 
 
 def compose(
@@ -110,34 +161,35 @@ def compose(
     counts: Mapping[Kind, int],
     seeds: Mapping[Kind, Sequence[str]] | None = None,
 ) -> list[GroundedItem]:
-    """The instructions for the image ``facts`` describes, at most ``counts[kind]`` per kind."""
+    """The instructions for the image ``facts`` describes, at most ``counts[kind]`` per kind.
+
+    Both languages' candidates are built so that the plan, which depends on the image and not
+    on the language, gives each language its own templates; seeds fill first.
+    """
     seeds = seeds or {}
-    key = content_id("template", facts.image_id, language, dict(counts), dict(seeds))
-    rng = random.Random(key)
-    ctx = FitContext(facts, peers, language, rng)
-    fitted: dict[Kind, list[GroundedItem]] = {k: [] for k in KINDS}
-    for kind in KINDS:
-        for seed in seeds.get(kind, ()):
-            fitted[kind] += [i for i in fit_seed(seed, kind, ctx) if language_fits(i, language)]
+    key = content_id("template", facts.image_id, dict(counts))
+    both = {lang: candidates(facts, peers, lang) for lang in LANGUAGES}
+    ctx = FitContext(facts, peers, language, random.Random(key + language))
     out: list[GroundedItem] = []
-    n = counts.get("judgement", 0)
-    if n:
-        yes, no = (
-            [i for i in group if language_fits(i, language)]
-            for group in judgement_candidates(facts, peers, language)
-        )
-        seeded = fitted["judgement"]
-        yes = [i for i in seeded if i.claims[0].holds] + yes
-        no = [i for i in seeded if not i.claims[0].holds] + no
-        out += _judgements(yes, no, n, rng)
-    builders: tuple[tuple[Kind, Callable[[], list[GroundedItem]]], ...] = (
-        ("multiple_choice", lambda: mc_candidates(facts, peers, language, _permutations(rng))),
-        ("short_vqa", lambda: short_candidates(facts, language)),
-        ("long_vqa", lambda: long_candidates(facts, language)),
-    )
-    for kind, build in builders:
+    for kind in KINDS:
         n = counts.get(kind, 0)
-        if n:
-            fitting = [i for i in build() if language_fits(i, language)]
-            out += _diverse(fitted[kind] + fitting, n, rng)
+        if not n:
+            continue
+        seeded: list[GroundedItem] = []
+        for seed in seeds.get(kind, ()):
+            seeded += [i for i in fit_seed(seed, kind, ctx) if language_fits(i, language)]
+        seeded = seeded[: n - n % 2] if kind == "judgement" else seeded[:n]
+        judged = kind == "judgement"
+        slots = (n + 1) // 2 if judged else n
+        plan = _plan(
+            facts, {lang: both[lang][kind] for lang in LANGUAGES}, slots, random.Random(key + kind)
+        )
+        items = _fill(
+            plan[language],
+            both[language][kind],
+            n - len(seeded),
+            judged,
+            random.Random(key + kind + language),
+        )
+        out += seeded + items
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from visinstruct.facts.extract import ZH_NAMES
+from visinstruct.facts.lexicon import DIRECTIONS, LINES, measure_word, plural
 from visinstruct.facts.model import Fact, FactSet
 from visinstruct.records import Language
 
@@ -19,6 +20,7 @@ __all__ = [
     "is_plural",
     "join_list",
     "look_sentences",
+    "prior_sentences",
     "sentences",
     "with_article",
     "with_unit",
@@ -59,10 +61,11 @@ def with_article(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-def with_unit(number: str, unit: str | None) -> str:
+def with_unit(number: str, unit: str | None, language: Language = "en") -> str:
     if not unit:
         return number
-    return f"{number}{unit}" if unit in ("%", "°", "°C", "°F") else f"{number} {unit}"
+    tight = language == "zh" or unit in ("%", "°", "°C", "°F")
+    return f"{number}{unit}" if tight else f"{number} {unit}"
 
 
 def join_list(items: Sequence[str], language: Language) -> str:
@@ -91,39 +94,98 @@ def chart_sentence(facts: FactSet, language: Language) -> str | None:
     unit_fact = facts.first("chart_unit")
     unit = unit_fact.value if unit_fact else None
     pairs = [f"{f.subject}: {with_unit(f.value, unit)}" for f in numbers]
-    bare = [f"{f.subject} {f.value}" for f in numbers]
     kind = facts.first("chart_type")
     title = facts.first("chart_title")
     top = facts.first("chart_max")
     if language == "zh":
+        if any(f.subject_zh is None for f in numbers):
+            return None  # untranslated categories would leave English in a Chinese answer
+        zh_unit = (unit_fact.zh or unit) if unit_fact else None
+        bare = [f"{f.subject_zh}{with_unit(f.value, zh_unit, 'zh')}" for f in numbers]
         head = f"这是一张{display(kind, 'zh') or '图表'}" if kind else "这是一张图表"
-        head += f"，标题为“{title.value}”" if title else ""
-        head += f"（单位：{unit}）" if unit else ""
+        head += f"，标题为“{title.zh}”" if title and title.zh else ""
         text = f"{head}，数据为：{'，'.join(bare)}。"
-        return text + (f"其中{top.value}的数值最高。" if top else "")
+        return text + (f"其中{top.zh}的数值最高。" if top and top.zh else "")
     head = f"This is a {kind.value} chart" if kind else "This is a chart"
     head += f' titled "{title.value}"' if title else ""
     text = f"{head}, showing {'; '.join(pairs)}."
     return text + (f" {top.value} has the highest value." if top else "")
 
 
-def _content_sentences(facts: FactSet, language: Language) -> list[str]:
+def prior_sentences(facts: FactSet, language: Language) -> list[str]:
+    """The collection's title and tags, said to be the collection's words, not things seen."""
     out: list[str] = []
     zh = language == "zh"
     title = facts.first("title")
     shown_title = display(title, language) if title else None
     if shown_title:
         out.append(
-            f"这张图片的标题是“{shown_title}”。" if zh else f'The image is titled "{shown_title}".'
+            f"图片所在的收藏给它的标题是“{shown_title}”。"
+            if zh
+            else f'The collection titles the image "{shown_title}".'
         )
+    tags = _shown(facts, "tag", language)
+    if tags:
+        listed = join_list(tags, language)
+        out.append(f"收藏为它加的标签是{listed}。" if zh else f"The collection tags it {listed}.")
+    return out
+
+
+def _counted(facts: FactSet, language: Language) -> list[str]:
+    out = []
+    for fact in facts.positives("count"):
+        if fact.subject == LINES or fact.number is None or fact.number < 2:
+            continue
+        n = int(fact.number)
+        if language == "zh":
+            if fact.subject_zh:
+                out.append(f"{n}{measure_word(fact.subject)}{fact.subject_zh}")
+        else:
+            out.append(f"{n} {plural(fact.subject)}")
+    return out
+
+
+def _object_sentences(facts: FactSet, language: Language) -> list[str]:
+    zh = language == "zh"
+    out: list[str] = []
+    counted = _counted(facts, language)
+    if counted:
+        listed = join_list(counted, language)
+        out.append(f"可以数出{listed}。" if zh else f"There are {listed}.")
+    for fact in facts.positives("object_colour"):
+        name = fact.value if not zh else fact.zh
+        obj = fact.subject if not zh else fact.subject_zh
+        if name and obj:
+            out.append(f"{obj}是{name}的。" if zh else f"The {obj} is {name}.")
+    seen: set[frozenset[str]] = set()
+    for fact in facts.positives("position"):
+        pair = frozenset(fact.subject.split("|"))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        first, second = fact.subject.split("|")
+        a, b = _label_name(facts, first, language), _label_name(facts, second, language)
+        en_dir, zh_dir, _ = DIRECTIONS[fact.value]
+        if a and b:
+            out.append(f"{a}在{b}的{zh_dir}。" if zh else f"The {a} is {en_dir} the {b}.")
+    return out
+
+
+def _label_name(facts: FactSet, name: str, language: Language) -> str | None:
+    for fact in facts.positives("label"):
+        if fact.value == name:
+            return display(fact, language)
+    return None
+
+
+def _content_sentences(facts: FactSet, language: Language) -> list[str]:
+    out: list[str] = []
+    zh = language == "zh"
     labels = _shown(facts, "label", language)
     if labels:
         listed = join_list(labels if zh else [with_article(x) for x in labels], language)
         out.append(f"图中可以看到{listed}。" if zh else f"It shows {listed}.")
-    tags = _shown(facts, "tag", language)
-    if tags:
-        listed = join_list(tags, language)
-        out.append(f"相关标签：{listed}。" if zh else f"It is tagged {listed}.")
+    out += _object_sentences(facts, language)
     lines = facts.values("text")
     if lines:
         quoted = _quoted(lines, language)
@@ -172,6 +234,10 @@ def look_sentences(facts: FactSet, language: Language) -> list[str]:
 
 
 def describe(facts: FactSet, language: Language) -> str:
-    """A structured description of the image built only from its facts."""
+    """A structured description of the image built only from its facts.
+
+    What is seen comes first; the collection's title and tags close it, said to be the
+    collection's words, so nobody reads them as things the image shows.
+    """
     glue = "" if language == "zh" else " "
-    return glue.join(sentences(facts, language))
+    return glue.join(sentences(facts, language) + prior_sentences(facts, language))

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from visinstruct.errors import InputError
-from visinstruct.facts.measure import ImageProperties, measure_image
+from visinstruct.facts.lexicon import LINES, OPPOSITE, zh_name
+from visinstruct.facts.measure import ImageProperties, measure_image, measure_region, subject_colour
 from visinstruct.facts.model import Fact, FactSet, format_number, norm
 from visinstruct.records import ImageRecord
 
@@ -80,30 +81,88 @@ def _manifest_facts(prior: Mapping[str, Any]) -> list[Fact]:
     for key, type_ in (("labels", "label"), ("tags", "tag")):
         values, names = _strings(prior.get(key)), _translated(prior, key)
         for i, value in enumerate(values):
-            zh = names[i] if i < len(names) else None
+            zh = names[i] if i < len(names) else (zh_name(value) if type_ == "label" else None)
             facts.append(Fact(type_, value, "manifest", zh=zh))  # type: ignore[arg-type]
+    facts += _object_facts(prior)
+    facts += _poster_facts(prior)
     titles, zh_titles = _strings(prior.get("title")), _translated(prior, "title")
     if titles:
         facts.append(Fact("title", titles[0], "manifest", zh=zh_titles[0] if zh_titles else None))
-    facts += [Fact("text", line, "manifest") for line in _strings(prior.get("text"))]
+    lines = _strings(prior.get("text"))
+    facts += [Fact("text", line, "manifest") for line in lines]
+    if len(lines) >= 2:
+        facts.append(Fact("count", str(len(lines)), "manifest", LINES, number=len(lines),
+                          subject_zh=zh_name(LINES)))  # fmt: skip
     chart = prior.get("chart")
     if isinstance(chart, dict):
-        facts += _chart_facts(chart)
+        zh = prior.get("zh")
+        chart_zh = zh.get("chart") if isinstance(zh, dict) else None
+        facts += _chart_facts(chart, chart_zh if isinstance(chart_zh, dict) else {})
     return facts
 
 
-def _chart_facts(chart: Mapping[str, Any]) -> list[Fact]:
+def _objects(prior: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = prior.get("objects")
+    if not isinstance(found, list):
+        return []
+    return [o for o in found if isinstance(o, dict) and isinstance(o.get("name"), str)]
+
+
+def _object_facts(prior: Mapping[str, Any]) -> list[Fact]:
+    """Counts of objects and the relative positions of pairs, as the manifest gives them."""
+    facts: list[Fact] = []
+    for obj in _objects(prior):
+        name, count = obj["name"], obj.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            zh = obj.get("zh") if isinstance(obj.get("zh"), str) else zh_name(name)
+            facts.append(
+                Fact("count", str(count), "manifest", subject=name, number=count, subject_zh=zh)
+            )
+    positions = prior.get("positions")
+    for row in positions if isinstance(positions, list) else []:
+        if not (isinstance(row, list) and len(row) == 3 and all(isinstance(x, str) for x in row)):
+            continue
+        first, direction, second = row
+        if direction in OPPOSITE and first != second:
+            facts.append(Fact("position", direction, "manifest", subject=f"{first}|{second}"))
+            facts.append(
+                Fact("position", OPPOSITE[direction], "manifest", subject=f"{second}|{first}")
+            )
+    return facts
+
+
+def _poster_facts(prior: Mapping[str, Any]) -> list[Fact]:
+    """Named lines of the visible text (``fields``: a poster's event, date, venue, price)."""
+    poster = prior.get("fields")
+    if not isinstance(poster, dict):
+        return []
+    zh = prior.get("zh")
+    names = zh.get("fields") if isinstance(zh, dict) else None
+    names = names if isinstance(names, dict) else {}
+    facts = []
+    for field_, value in poster.items():
+        if isinstance(value, str) and value.strip():
+            translated = names.get(field_)
+            translated = translated if isinstance(translated, str) else None
+            facts.append(Fact("poster_field", value.strip(), "manifest", field_, zh=translated))
+    return facts
+
+
+def _chart_facts(chart: Mapping[str, Any], zh: Mapping[str, Any]) -> list[Fact]:
+    """The chart's facts; ``zh`` (the manifest's ``zh.chart``) names title, unit, categories."""
     facts: list[Fact] = []
     kind = chart.get("type")
     if isinstance(kind, str) and kind.strip():
         facts.append(Fact("chart_type", kind.strip().lower(), "manifest"))
     for key, type_ in (("title", "chart_title"), ("unit", "chart_unit")):
-        value = chart.get(key)
+        value, translated = chart.get(key), zh.get(key)
         if isinstance(value, str) and value.strip():
-            facts.append(Fact(type_, value.strip(), "manifest"))  # type: ignore[arg-type]
+            name = translated if isinstance(translated, str) else None
+            facts.append(Fact(type_, value.strip(), "manifest", zh=name))  # type: ignore[arg-type]
     xs, ys = chart.get("x"), chart.get("y")
     if not (isinstance(xs, list) and isinstance(ys, list)) or len(xs) != len(ys):
         return facts
+    names = {str(x): n for x, n in zip(xs, _strings(zh.get("x")), strict=False)}
     pairs = [
         (str(x), float(y))
         for x, y in zip(xs, ys, strict=True)
@@ -112,11 +171,49 @@ def _chart_facts(chart: Mapping[str, Any]) -> list[Fact]:
     if len({norm(x) for x, _ in pairs}) != len(pairs):
         return facts  # repeated categories make "the value for X" ambiguous
     for x, y in pairs:
-        facts.append(Fact("chart_value", format_number(y), "manifest", subject=x, number=y))
-    top = sorted((y for _, y in pairs), reverse=True)
-    if len(top) >= 2 and top[0] > top[1]:
-        facts.append(Fact("chart_max", next(x for x, y in pairs if y == top[0]), "manifest"))
+        facts.append(
+            Fact("chart_value", format_number(y), "manifest", x, number=y, subject_zh=names.get(x))
+        )
+    ranked = sorted(y for _, y in pairs)
+    for type_, ends in (("chart_max", ranked[::-1]), ("chart_min", ranked)):
+        if len(ends) >= 2 and ends[0] != ends[1]:
+            top = next(x for x, y in pairs if y == ends[0])
+            facts.append(Fact(type_, top, "manifest", zh=names.get(top)))  # type: ignore[arg-type]
     return facts
+
+
+def _colour_facts(image: ImageRecord) -> list[Fact]:
+    """Each object's colour, measured in the region the manifest marks as showing it."""
+    facts: list[Fact] = []
+    for obj in _objects(image.prior):
+        box = obj.get("colour_box")
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) for v in box)):
+            continue
+        try:
+            shares = _region_cached(image.path, image.id, tuple(box))
+        except InputError:
+            continue
+        main, absent = subject_colour(shares)
+        name = obj["name"]
+        zh = obj.get("zh") if isinstance(obj.get("zh"), str) else zh_name(name)
+        if main is None:
+            continue  # no clear colour: neither a colour nor its absence is stated
+        facts.append(
+            Fact("object_colour", main, "measured", name, zh=ZH_NAMES[main], subject_zh=zh)
+        )
+        for colour in absent:
+            facts.append(
+                Fact("object_colour", colour, "measured", name, holds=False, zh=ZH_NAMES[colour],
+                     subject_zh=zh)
+            )  # fmt: skip
+    return facts
+
+
+@lru_cache(maxsize=512)
+def _region_cached(path: str, image_id: str, box: tuple[int, ...]) -> dict[str, float]:
+    del image_id
+    left, top, right, bottom = box
+    return measure_region(Path(path), (left, top, right, bottom))
 
 
 def _measured_facts(props: ImageProperties) -> list[Fact]:
@@ -151,6 +248,7 @@ def extract_facts(image: ImageRecord, properties: ImageProperties | None = None)
     """Every grounded fact about ``image``; measures its file unless ``properties`` is given."""
     facts = [Fact("text", line.text.strip(), "ocr") for line in image.ocr if line.text.strip()]
     facts += _manifest_facts(image.prior)
+    facts += _colour_facts(image)
     props = properties if properties is not None else measured_properties(image)
     if props is not None:
         facts += _measured_facts(props)

@@ -20,7 +20,9 @@ __all__ = [
     "ImageProperties",
     "colour_name",
     "measure_image",
+    "measure_region",
     "orientation_of",
+    "subject_colour",
 ]
 
 COLOUR_NAMES: tuple[str, ...] = (
@@ -100,7 +102,8 @@ def colour_name(h: int, s: int, v: int) -> str:
     if s < 40:
         return "white" if v > 200 else "gray"
     degrees = h * 360 / 256
-    if degrees < 15 or degrees >= 345:
+    # Red ends at 10 degrees: the astronaut's suit (RGB 214, 99, 63; hue 10-15) is orange.
+    if degrees < 10 or degrees >= 345:
         name = "red"
     elif degrees < 40:
         name = "orange"
@@ -122,6 +125,10 @@ def colour_name(h: int, s: int, v: int) -> str:
 def _colour_shares(image: Image.Image) -> tuple[dict[str, float], float]:
     """(share of each named colour, share of saturated pixels) on a small sample."""
     sample = image.resize((_SAMPLE_SIDE, _SAMPLE_SIDE), Image.Resampling.BOX).convert("HSV")
+    return _shares_of(sample)
+
+
+def _shares_of(sample: Image.Image) -> tuple[dict[str, float], float]:
     data = sample.tobytes()
     counts: dict[str, int] = {}
     saturated = 0
@@ -173,3 +180,34 @@ def measure_image(path: Path) -> ImageProperties:
         palette=palette,
         colour_shares=shares,
     )
+
+
+# An object's colour is named only when one colour covers SUBJECT_MAIN of its box and leads the
+# next by SUBJECT_LEAD; a colour under SUBJECT_ABSENT of the box is "not the object's colour".
+SUBJECT_MAIN = 0.45
+SUBJECT_LEAD = 0.20
+SUBJECT_ABSENT = 0.03
+
+
+def measure_region(path: Path, box: tuple[int, int, int, int]) -> dict[str, float]:
+    """Share of each named colour inside ``box`` (left, top, right, bottom) of the image."""
+    try:
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise InputError(f"{path}: cannot measure the image ({exc})") from exc
+    left, top, right, bottom = box
+    width, height = image.size
+    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise InputError(f"{path}: box {list(box)} lies outside the {width}x{height} image")
+    crop = image.crop(box).resize((_SAMPLE_SIDE, _SAMPLE_SIDE), Image.Resampling.BOX)
+    return _shares_of(crop.convert("HSV"))[0]
+
+
+def subject_colour(shares: dict[str, float]) -> tuple[str | None, list[str]]:
+    """(the object's colour if clear-cut, the colours it clearly is not) from its box's shares."""
+    ranked = [*sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])), ("", 0.0), ("", 0.0)]
+    (top, first), (_, second) = ranked[0], ranked[1]
+    main = top if first >= SUBJECT_MAIN and first - second >= SUBJECT_LEAD else None
+    absent = [c for c in COLOUR_NAMES if shares.get(c, 0.0) < SUBJECT_ABSENT]
+    return main, absent

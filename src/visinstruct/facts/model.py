@@ -7,8 +7,10 @@ generator only writes a "No" for statements it returns ``False`` on.
 
 Closed fact types are those where the facts list every value the image has: the text lines of
 an image that has any, the labels of a labelled image (the manifest's ``labels`` name every
-notable object), the single orientation, the chart's values. A value missing from a closed
-type is absent; a value missing from an open type (tags) is unknown.
+notable object), the single orientation, the chart's values, an object's count, the relative
+position of a pair of objects the manifest relates (one dominant direction per pair). A value
+missing from a closed type is absent; a value missing from an open type (tags, colours) is
+unknown, unless a measurement recorded its absence (``holds=False``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Literal, get_args
 
 __all__ = [
     "CLOSED_TYPES",
+    "GLOBAL_TYPES",
     "Claim",
     "Fact",
     "FactSet",
@@ -43,14 +46,26 @@ FactType = Literal[
     "sharpness",
     "palette",
     "colour",
+    "count",
+    "object_colour",
+    "position",
+    "poster_field",
+    "chart_min",
 ]
 FactSource = Literal["ocr", "manifest", "measured"]
 
 # Every type but tags and colours: an image's tags and colours are never a complete list.
-CLOSED_TYPES: frozenset[str] = frozenset(get_args(FactType)) - {"tag", "colour"}
+CLOSED_TYPES: frozenset[str] = frozenset(get_args(FactType)) - {"tag", "colour", "object_colour"}
 # Claims computed from several facts rather than looked up: "chart_order" (subject's value is
-# higher than value's) and "chart_range" (highest minus lowest value).
-COMPUTED_TYPES: frozenset[str] = frozenset({"chart_order", "chart_range"})
+# higher than value's), "chart_range" (highest minus lowest value), "chart_total" (the sum of
+# the values) and "chart_above" (subject's value is above the number ``value``).
+COMPUTED_TYPES: frozenset[str] = frozenset(
+    {"chart_order", "chart_range", "chart_total", "chart_above"}
+)
+# Properties of the whole picture rather than of anything in it.
+GLOBAL_TYPES: frozenset[str] = frozenset(
+    {"orientation", "brightness", "sharpness", "palette", "colour"}
+)
 
 
 def norm(text: str) -> str:
@@ -78,6 +93,8 @@ class Fact:
     number: float | None = None
     zh: str | None = None
     """The value in Chinese when it is known (measured names, manifest translations)."""
+    subject_zh: str | None = None
+    """The subject in Chinese when it is known (a chart category, an object's name)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +164,13 @@ class FactSet:
             if subject not in numbers or value not in numbers:
                 return None
             return numbers[subject] > numbers[value]
+        if type_ == "chart_above":
+            if subject not in numbers:
+                return None
+            return numbers[subject] > float(value)
         if not numbers:
             return None
+        if type_ == "chart_total":
+            return format_number(sum(numbers.values())) == value
         spread = max(numbers.values()) - min(numbers.values())
         return format_number(spread) == value

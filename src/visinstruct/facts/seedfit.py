@@ -3,6 +3,11 @@
 A seed is only used when a rule here recognises what it asks; a seed no rule understands is
 left alone (the template questions cover the image instead). Guessing at a seed's meaning would
 write answers that the facts do not support, which is the one thing this generator must not do.
+
+Judgement seeds are filled only as a Yes/No pair on two different topics of the image (two
+pairs of chart categories). A seed about the whole picture (``<sharp/blurry>``, "black and
+white") has one topic per image, so filling it would give the same answer on nearly every
+photo (all demo photos are sharp) or ask one fact both ways; such seeds are left alone.
 """
 
 from __future__ import annotations
@@ -10,14 +15,13 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from visinstruct.facts.describe import chart_sentence, display, with_unit
-from visinstruct.facts.extract import ZH_NAMES
+from visinstruct.facts.longform import chart_extremes
 from visinstruct.facts.model import Claim, FactSet, format_number
 from visinstruct.facts.questions import (
     LONG_MIN_CHARS,
-    VOCAB,
     GroundedItem,
     claim_of,
     false_pool,
@@ -25,7 +29,9 @@ from visinstruct.facts.questions import (
     make_mc,
     short_text,
     text_transcript,
+    unit_of,
 )
+from visinstruct.facts.templates import chart_pairs
 from visinstruct.records import Kind, Language
 
 __all__ = ["FitContext", "fit_seed"]
@@ -47,45 +53,28 @@ Rule = Callable[[str, FitContext], list[GroundedItem]]
 
 def _judge(seed: str, question: str, claim: Claim, ctx: FitContext) -> GroundedItem:
     yes, no = _YES_NO[ctx.language]
-    return GroundedItem("judgement", question, yes if claim.holds else no, (claim,), seed=seed)
-
-
-def _alternatives(seed: str, ctx: FitContext) -> list[GroundedItem]:
-    """``<sharp/blurry>``-style seeds whose alternatives are values of one measured type."""
-    slots = _PLACEHOLDER.findall(seed)
-    if len(slots) != 1 or "/" not in slots[0]:
-        return []
-    options = [o.strip() for o in re.split(r"[/／]", slots[0])]
-    items: list[GroundedItem] = []
-    for type_ in ("sharpness", "orientation", "brightness", "chart_type"):
-        names = {(ZH_NAMES[v] if ctx.language == "zh" else v): v for v in VOCAB[type_]}
-        if not all(o in names for o in options):
-            continue
-        for option in options:
-            verdict = ctx.facts.holds(type_, names[option])
-            if verdict is not None:
-                question = _PLACEHOLDER.sub(option, seed)
-                items.append(_judge(seed, question, Claim(type_, names[option], "", verdict), ctx))
-    return items
-
-
-def _black_and_white(seed: str, ctx: FitContext) -> list[GroundedItem]:
-    verdict = ctx.facts.holds("palette", "black and white")
-    if _PLACEHOLDER.search(seed) or verdict is None:
-        return []
-    return [_judge(seed, seed, Claim("palette", "black and white", "", verdict), ctx)]
+    answer = yes if claim.holds else no
+    topic = f"chart_order:{claim.subject}|{claim.value}"
+    return GroundedItem("judgement", question, answer, (claim,), seed=seed, topic=topic)
 
 
 def _chart_order(seed: str, ctx: FitContext) -> list[GroundedItem]:
-    numbers = ctx.facts.chart_numbers()
-    pairs = [(a, b) for a in numbers for b in numbers if a != b and numbers[a] != numbers[b]]
-    if len(_PLACEHOLDER.findall(seed)) != 2 or not pairs:
+    """Two pairs of categories, one answered Yes and one No, each asked one way only."""
+    found = [(f, f.subject) for f in ctx.facts.positives("chart_value") if f.number is not None]
+    if len(_PLACEHOLDER.findall(seed)) != 2 or len(found) < 3:
         return []
+    if ctx.language == "zh":
+        found = [(f, f.subject_zh) for f, _ in found if f.subject_zh]
+    pairs = list(chart_pairs(ctx.facts, found))
+    picked = [next((p for p in pairs if p[2] is want), None) for want in (True, False)]
     items = []
-    for first, second in ctx.rng.sample(pairs, min(2, len(pairs))):
-        question = _PLACEHOLDER.sub(first, seed, count=1)
-        question = _PLACEHOLDER.sub(second, question, count=1)
-        claim = Claim("chart_order", second, first, numbers[first] > numbers[second])
+    for pair in picked:
+        if pair is None:
+            return []
+        (a, a_name), (b, b_name), holds = pair
+        question = _PLACEHOLDER.sub(a_name, seed, count=1)
+        question = _PLACEHOLDER.sub(b_name, question, count=1)
+        claim = Claim("chart_order", b.subject, a.subject, holds)
         items.append(_judge(seed, question, claim, ctx))
     return items
 
@@ -135,8 +124,7 @@ def _chart_range(seed: str, ctx: FitContext) -> list[GroundedItem]:
     if _PLACEHOLDER.search(seed) or len(numbers) < 2:
         return []
     spread = format_number(max(numbers.values()) - min(numbers.values()))
-    unit = ctx.facts.first("chart_unit")
-    answer = with_unit(spread, unit.value if unit else None)
+    answer = with_unit(spread, unit_of(ctx.facts, ctx.language), ctx.language)
     claim = Claim("chart_range", spread)
     return [GroundedItem("short_vqa", seed, answer, (claim,), seed=seed)]
 
@@ -160,18 +148,10 @@ def _long_of(build: Callable[[FactSet, Language], list[str]], types: Sequence[st
 
 def _chart_parts(facts: FactSet, language: Language) -> list[str]:
     sentence = chart_sentence(facts, language)
-    numbers = facts.chart_numbers()
-    if sentence is None or len(numbers) < 2:
+    extremes = chart_extremes(facts, language)
+    if sentence is None or not extremes:
         return []
-    low = min(numbers, key=lambda k: numbers[k])
-    unit = facts.first("chart_unit")
-    low_value = with_unit(format_number(numbers[low]), unit.value if unit else None)
-    tail = (
-        f"{low}的数值最低，为{low_value}。"
-        if language == "zh"
-        else (f"The lowest value is {low}, at {low_value}.")
-    )
-    return [sentence, tail]
+    return [sentence, *extremes[1:]]
 
 
 def _poster_parts(facts: FactSet, language: Language) -> list[str]:
@@ -192,8 +172,6 @@ _CHART_TYPES = ("chart_value", "chart_type", "chart_title", "chart_max")
 
 # (kind, English pattern, Chinese pattern, rule). Patterns match the seed bank's wording.
 _RULES: tuple[tuple[Kind, str, str, Rule], ...] = (
-    ("judgement", r"<[^<>]*/[^<>]*>", r"<[^<>]*/[^<>]*>", _alternatives),
-    ("judgement", r"black[ -]and[ -]white", r"黑白", _black_and_white),
     ("judgement", r"value for <.+> higher than", r"<.+>的数值是否高于<.+>", _chart_order),
     ("multiple_choice", r"type of chart", r"哪种类型的图表|哪种图表", _mc_of("chart_type")),
     ("multiple_choice", r"category has the highest value", r"哪个类别的数值最高",
@@ -218,5 +196,5 @@ def fit_seed(seed: str, kind: Kind, ctx: FitContext) -> list[GroundedItem]:
         if rule_kind == kind and re.search(pattern, seed, re.IGNORECASE):
             items = rule(seed, ctx)
             if items:
-                return items
+                return [replace(i, template=f"seed:{en}") for i in items]
     return []
