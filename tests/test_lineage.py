@@ -45,7 +45,8 @@ def test_a_rerun_under_new_settings_keeps_its_own_rows_and_the_old_ones(demo: Pa
     _edit_config(demo, generate={"temperature": 0.9})  # the template texts come out the same
     with Project.open(demo) as project:
         summary = project.generate()
-        assert (summary.done, summary.failed, summary.duplicates) == (24, 0, 0)
+        units = 2 * project.store.count_images()  # one per image and language
+        assert (summary.done, summary.failed, summary.duplicates) == (units, 0, 0)
         assert project.status()["instructions"] == before  # the new settings' full count
         project.export()
         new_hash = GenerateStage.hash_of(project.config)
@@ -85,9 +86,10 @@ def test_editing_a_setting_without_rerunning_keeps_the_dataset_and_says_what_is_
         (report,) = project.export("llava")
         assert report.records == stats_before
         stale = status["stale"]
-        assert stale["caption"]["image_languages"] == 24
-        assert stale["generate"]["image_languages"] == 24
-        assert stale["pending"] == {"caption": 12}
+        images = project.store.count_images()
+        assert stale["caption"]["image_languages"] == 2 * images
+        assert stale["generate"]["image_languages"] == 2 * images
+        assert stale["pending"] == {"caption": images}
         assert "visinstruct caption" in stale["caption"]["note"]
 
 

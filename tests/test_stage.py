@@ -38,7 +38,7 @@ def _hold_write_lock(db_path: Path, seconds: float, held: threading.Event) -> th
 
 
 def _recaption_project(tmp_path: Path, lock_wait_s: float) -> Path:
-    """The demo project with a caption setting changed: 12 caption units to do."""
+    """The demo project with a caption setting changed: a caption unit per image to do."""
     root = run_demo(tmp_path / "demo").project
     config = load_config(root / CONFIG_FILENAME)
     config.caption.max_tokens = 321
@@ -61,8 +61,9 @@ def _counts(root: Path) -> tuple[int, int, int]:
             "SELECT COUNT(*) FROM captions WHERE config_hash = ?", (config_hash,)
         ).fetchone()[0]
         calls = db.execute("SELECT COUNT(*) FROM calls WHERE stage = 'caption'").fetchone()[0]
+        images = project.store.count_images()
         db.close()
-    return int(done), int(rows), int(calls) - 12  # the demo's own first 12 captions
+    return int(done), int(rows), int(calls) - images  # less the demo's own first captions
 
 
 class _LoopWatch:
@@ -92,8 +93,9 @@ def test_a_write_lock_held_35_s_is_waited_out_and_everything_is_committed(
         watch = _LoopWatch()
         summary = _caption_watched(project, watch)
         holder.join(5)
-    assert (summary.done, summary.failed) == (12, 0)
-    assert _counts(root) == (12, 12, 12)
+    n = summary.total
+    assert (summary.done, summary.failed) == (n, 0)
+    assert _counts(root) == (n, n, n)
     assert watch.longest < 2.0  # the loop kept running while the lock was held
 
 
@@ -130,8 +132,9 @@ def test_a_lock_held_past_the_wait_stops_the_run_naming_it_and_stores_nothing_ha
     assert done == rows == calls == 0
     with Project.open(root) as project:  # the next run does them
         again = project.caption()
-    assert (again.done, again.failed) == (12, 0)
-    assert _counts(root) == (12, 12, 12)
+    n = again.total
+    assert (again.done, again.failed) == (n, 0)
+    assert _counts(root) == (n, n, n)
 
 
 def test_a_commit_that_breaks_stops_the_run(
