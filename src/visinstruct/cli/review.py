@@ -187,6 +187,7 @@ def print_cost_summary(summary: CostSummary) -> None:
         ("review hours", f"{summary.review_hours:.2f} h"),
         (f"review cost at ${summary.hourly_rate_usd:g}/h", f"${summary.review_cost_usd:.4f}"),
         ("accepted instructions", f"{summary.accepted:,}"),
+        ("  of which accepted or edited by reviewers", f"{summary.reviewed_kept:,}"),
         ("cost per accepted instruction", "-" if per is None else f"${per:.5f}"),
         (
             f"manual baseline ({summary.manual_minutes_per_instruction:g} min each)",

@@ -1,7 +1,15 @@
-"""Reviewers, review events, queues and sampling plans (the review web app)."""
+"""Reviewers, their sessions, review events, queues and sampling plans (the review web app).
+
+Every review action is checked against the revision it was made on, inside the write
+transaction (``BEGIN IMMEDIATE`` holds the database's write lock, so the check and the write
+are one step even with several server processes): a save made on an older revision is refused,
+never applied over the newer one. :func:`revision_of` is the one place that says what a
+revision is.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -9,31 +17,77 @@ from collections.abc import Sequence
 from typing import Any
 
 from visinstruct.errors import StoreError
-from visinstruct.records import (
-    Instruction,
-)
+from visinstruct.records import Instruction
 from visinstruct.store._core import StoreCore
-from visinstruct.store._rows import (
-    _ANY_FAILED_CHECK,
-    _json,
-    _marks,
-    instruction_from_row,
-    review_where,
-)
-from visinstruct.store._types import (
-    ReviewFilter,
-)
+from visinstruct.store._rows import _ANY_FAILED_CHECK, _json, _marks, instruction_from_row
+from visinstruct.store._types import ReviewFilter
 
 _REVIEW_STATES = ("unreviewed", "accepted", "edited", "rejected", "flagged")
+# Matches the partial index ``review_failed`` (migration 0008) term for term, so SQLite can use
+# it; json_each then confirms, so a "passed": false nested in a check's details never counts.
+_MAYBE_FAILED = (
+    "(instr(i.checks, '\"passed\": false') > 0 OR instr(i.checks, '\"passed\":false') > 0)"
+)
+_MODEL = "json_extract(i.provenance, '$.model')"
+_SNAPSHOT_COLUMNS = "i.question, i.choices, i.answer, i.review_status"
+_LAST_EVENT = "(SELECT MAX(e.id) FROM review_events e WHERE e.instruction_id = i.id)"
+
+
+def revision_of(question: str, choices: str, answer: str, status: str, last_event: int) -> str:
+    """The revision token of an instruction as shown: its latest review event and a digest of
+    its content and status (``choices`` as stored, JSON). A save must present the token of
+    what it was made on. (When instructions get a revision table, its id replaces this.)"""
+    digest = hashlib.sha256("\x1f".join((question, choices, answer, status)).encode())
+    return f"{last_event}.{digest.hexdigest()[:12]}"
+
+
+def _snapshot_of(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "question": row["question"],
+        "choices": json.loads(row["choices"]),
+        "answer": row["answer"],
+        "review_status": row["review_status"],
+    }
+
+
+def review_where(f: ReviewFilter) -> tuple[str, list[Any]]:
+    """WHERE clause (over ``instructions i``) for a review queue filter; every term is one an
+    index of migration 0008 serves."""
+    clauses, args = ["1"], list[Any]()
+    for column in ("domain", "kind", "language"):
+        value = getattr(f, column)
+        if value:
+            clauses.append(f"i.{column} = ?")
+            args.append(value)
+    if f.status:
+        clauses.append("i.review_status = ?")
+        args.append(f.status)
+    if f.model:
+        clauses.append(f"{_MODEL} = ?")
+        args.append(f.model)
+    if f.check == "failed":
+        clauses.append(f"{_MAYBE_FAILED} AND {_ANY_FAILED_CHECK}")
+    elif f.check:
+        clauses.append(f"{_MAYBE_FAILED} AND json_type(i.checks, ?) = 'false'")
+        args.append('$."' + f.check.replace('"', "") + '".passed')
+    if f.plan in ("flagged", "sample"):
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample WHERE reason = ?)")
+        args.append(f.plan)
+    elif f.plan == "plan":
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample)")
+    return " AND ".join(clauses), args
 
 
 class ReviewMixin(StoreCore):
+    # -- reviewers and sessions -------------------------------------------------------------
+
     def add_reviewer(self, name: str, role: str, token_hash: str) -> None:
         """Add a reviewer; only the hash of their token is kept."""
         try:
             with self.transaction() as db:
                 db.execute(
-                    "INSERT INTO reviewers VALUES (?,?,?,?)", (name, role, token_hash, time.time())
+                    "INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?,?,?,?)",
+                    (name, role, token_hash, time.time()),
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -41,23 +95,236 @@ class ReviewMixin(StoreCore):
             ) from exc
 
     def reviewer_by_token(self, token_hash: str) -> tuple[str, str] | None:
-        """(name, role) of the reviewer whose token hashes to ``token_hash``."""
+        """(name, role) of the (not removed) reviewer whose token hashes to ``token_hash``."""
         row = self._db.execute(
-            "SELECT name, role FROM reviewers WHERE token_hash = ?", (token_hash,)
+            "SELECT name, role FROM reviewers WHERE token_hash = ? AND removed_at IS NULL",
+            (token_hash,),
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
 
+    def _active_reviewer(self, db: sqlite3.Connection, name: str) -> None:
+        row = db.execute(
+            "SELECT 1 FROM reviewers WHERE name = ? AND removed_at IS NULL", (name,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no active reviewer named {name!r} in {self.path}")
+
+    def remove_reviewer(self, name: str) -> int:
+        """Remove a reviewer (their audit trail stays) and end their sessions; returns how
+        many sessions were ended. The token can never log in again."""
+        with self.transaction() as db:
+            self._active_reviewer(db, name)
+            db.execute(
+                "UPDATE reviewers SET removed_at = ?, token_hash = 'removed:' || name "
+                "WHERE name = ?",
+                (time.time(), name),
+            )
+            return db.execute("DELETE FROM review_sessions WHERE reviewer = ?", (name,)).rowcount
+
+    def replace_reviewer_token(self, name: str, token_hash: str) -> int:
+        """Give a reviewer a new token hash and end their sessions (how many: returned)."""
+        with self.transaction() as db:
+            self._active_reviewer(db, name)
+            db.execute("UPDATE reviewers SET token_hash = ? WHERE name = ?", (token_hash, name))
+            return db.execute("DELETE FROM review_sessions WHERE reviewer = ?", (name,)).rowcount
+
     def reviewers(self) -> list[dict[str, Any]]:
-        """Every reviewer with their number of actions and seconds spent."""
+        """Every active reviewer with their number of actions and seconds spent."""
         rows = self._db.execute(
             "SELECT r.name, r.role, r.created_at, COUNT(e.id) AS actions, "
             "COALESCE(SUM(e.seconds), 0) AS seconds FROM reviewers r "
-            "LEFT JOIN review_events e ON e.reviewer = r.name GROUP BY r.name ORDER BY r.name"
+            "LEFT JOIN review_events e ON e.reviewer = r.name WHERE r.removed_at IS NULL "
+            "GROUP BY r.name ORDER BY r.name"
         )
         return [dict(r) for r in rows]
 
+    def create_session(self, id_hash: str, reviewer: str, csrf: str) -> None:
+        now = time.time()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO review_sessions VALUES (?,?,?,?,?)",
+                (id_hash, reviewer, csrf, now, now),
+            )
+
+    def session(self, id_hash: str) -> tuple[str, str, str, float, float] | None:
+        """(reviewer, role, csrf, created_at, seen_at) of a session of an active reviewer."""
+        row = self._db.execute(
+            "SELECT r.name, r.role, s.csrf, s.created_at, s.seen_at FROM review_sessions s "
+            "JOIN reviewers r ON r.name = s.reviewer WHERE s.id_hash = ? "
+            "AND r.removed_at IS NULL",
+            (id_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), str(row[1]), str(row[2]), float(row[3]), float(row[4])
+
+    def touch_session(self, id_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE review_sessions SET seen_at = ? WHERE id_hash = ?", (time.time(), id_hash)
+            )
+
+    def end_session(self, id_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM review_sessions WHERE id_hash = ?", (id_hash,))
+
+    def end_stale_sessions(self, created_before: float, seen_before: float) -> int:
+        with self.transaction() as db:
+            return db.execute(
+                "DELETE FROM review_sessions WHERE created_at < ? OR seen_at < ?",
+                (created_before, seen_before),
+            ).rowcount
+
+    # -- revisions ----------------------------------------------------------------------------
+
+    def current_revisions(self, instruction_ids: Sequence[str]) -> dict[str, str]:
+        """The current revision token of each of these instructions."""
+        rows = self._db.execute(
+            f"SELECT i.id, {_SNAPSHOT_COLUMNS}, COALESCE({_LAST_EVENT}, 0) AS last "
+            f"FROM instructions i WHERE i.id IN ({_marks(instruction_ids)})",
+            list(instruction_ids),
+        )
+        return {
+            str(r[0]): revision_of(r["question"], r["choices"], r["answer"], r[4], int(r["last"]))
+            for r in rows
+        }
+
+    def current_revision(self, instruction_id: str) -> str | None:
+        """The revision token a save on this instruction must present (None: no such id)."""
+        return self.current_revisions([instruction_id]).get(instruction_id)
+
+    def _state_in(self, db: sqlite3.Connection, instruction_id: str) -> tuple[sqlite3.Row, str]:
+        row = db.execute(
+            f"SELECT i.image_id, {_SNAPSHOT_COLUMNS}, COALESCE({_LAST_EVENT}, 0) AS last "
+            "FROM instructions i WHERE i.id = ?",
+            (instruction_id,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no instruction with id {instruction_id!r}")
+        revision = revision_of(
+            row["question"], row["choices"], row["answer"], row["review_status"], int(row["last"])
+        )
+        return row, revision
+
+    def _repeat_of_last(
+        self, db: sqlite3.Connection, instruction_id: str, reviewer: str, action: str,
+        revision: str, after: dict[str, Any] | None,
+    ) -> bool:  # fmt: skip
+        """Whether the latest event is this very action, made on ``revision``: a repeat
+        (a double key press) that must change nothing."""
+        last = db.execute(
+            "SELECT reviewer, action, revision, after FROM review_events "
+            "WHERE instruction_id = ? ORDER BY id DESC LIMIT 1",
+            (instruction_id,),
+        ).fetchone()
+        return (
+            last is not None
+            and (last["reviewer"], last["action"], last["revision"]) == (reviewer, action, revision)
+            and (after is None or json.loads(last["after"]) == after)
+        )
+
+    def _decision_in(self, db: sqlite3.Connection, instruction_id: str, reviewer: str) -> Any:
+        row = db.execute(
+            "SELECT status FROM review_decisions WHERE instruction_id = ? AND reviewer = ?",
+            (instruction_id, reviewer),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _write_event(
+        self, db: sqlite3.Connection, instruction_id: str, image_id: str, reviewer: str,
+        action: str, reason: str | None, snapshots: tuple[dict[str, Any], dict[str, Any]],
+        seconds: float, revision: str, undoes: int | None = None,
+    ) -> None:  # fmt: skip
+        """The instruction row (same id, new content and status), the audit event and the
+        reviewer's decision (removed when an undo takes it back to none)."""
+        after, now = snapshots[1], time.time()
+        prior = self._decision_in(db, instruction_id, reviewer)
+        db.execute(
+            "UPDATE instructions SET question = ?, choices = ?, answer = ?, review_status = ? "
+            "WHERE id = ?",
+            (after["question"], _json(after["choices"]), after["answer"], after["review_status"],
+             instruction_id),
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO review_events (instruction_id, image_id, reviewer, action, status, "
+            "reason, before, after, seconds, created_at, revision, prior_decision, undoes) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (instruction_id, image_id, reviewer, action, after["review_status"], reason,
+             _json(snapshots[0]), _json(after), seconds, now, revision, prior, undoes),
+        )  # fmt: skip
+        decision = after["review_status"]
+        if undoes is not None:
+            undone = db.execute("SELECT prior_decision FROM review_events WHERE id = ?", (undoes,))
+            decision = undone.fetchone()[0]
+        if decision is None:
+            db.execute(
+                "DELETE FROM review_decisions WHERE instruction_id = ? AND reviewer = ?",
+                (instruction_id, reviewer),
+            )
+            return
+        db.execute(
+            "INSERT INTO review_decisions VALUES (?,?,?,?) ON CONFLICT(instruction_id, "
+            "reviewer) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            (instruction_id, reviewer, decision, now),
+        )
+
+    def record_review(
+        self, after: Instruction, reviewer: str, action: str, reason: str | None,
+        snapshots: tuple[dict[str, Any], dict[str, Any]], seconds: float,
+        revision: str | None = None,
+    ) -> tuple[str, str]:  # fmt: skip
+        """Apply one review action atomically if ``revision`` (None: whatever is current) is
+        still the instruction's. Returns (outcome, revision now): ``saved``; ``stale`` (made
+        on an older revision: nothing written); ``repeat`` (the same reviewer's same action
+        on the same revision was just saved: nothing written); ``unchanged`` (the reviewer's
+        decision already says this and the content is the same: nothing written)."""
+        with self.transaction() as db:
+            row, current = self._state_in(db, after.id)
+            if revision is not None and revision != current:
+                repeat = self._repeat_of_last(
+                    db, after.id, reviewer, action, revision, snapshots[1]
+                )
+                return ("repeat" if repeat else "stale"), current
+            before = _snapshot_of(row)
+            mine = self._decision_in(db, after.id, reviewer)
+            if before == snapshots[1] and mine == after.review_status:
+                return "unchanged", current
+            self._write_event(
+                db, after.id, row["image_id"], reviewer, action, reason, (before, snapshots[1]),
+                seconds, current,
+            )  # fmt: skip
+            return "saved", self._state_in(db, after.id)[1]
+
+    def undo_review(
+        self, instruction_id: str, reviewer: str, revision: str, seconds: float
+    ) -> tuple[str, str]:
+        """Take back the latest action on an instruction, if it is ``reviewer``'s: a new event
+        that restores the content and status before it (the undone event stays). Outcomes as
+        :meth:`record_review`, plus ``nothing`` (the latest action is not theirs to undo)."""
+        with self.transaction() as db:
+            row, current = self._state_in(db, instruction_id)
+            if revision != current:
+                repeat = self._repeat_of_last(db, instruction_id, reviewer, "undo", revision, None)
+                return ("repeat" if repeat else "stale"), current
+            last = db.execute(
+                "SELECT id, reviewer, action, before FROM review_events "
+                "WHERE instruction_id = ? ORDER BY id DESC LIMIT 1",
+                (instruction_id,),
+            ).fetchone()
+            if last is None or last["reviewer"] != reviewer or last["action"] == "undo":
+                return "nothing", current
+            snapshots = (_snapshot_of(row), json.loads(last["before"]))
+            self._write_event(
+                db, instruction_id, row["image_id"], reviewer, "undo", None, snapshots, seconds,
+                current, undoes=int(last["id"]),
+            )  # fmt: skip
+            return "saved", self._state_in(db, instruction_id)[1]
+
+    # -- queues -------------------------------------------------------------------------------
+
     def review_queue(self, f: ReviewFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-        """One row per image with a matching instruction, in image id order: counts by status."""
+        """One row per image with a matching instruction, in image id order: counts by status
+        and how many of its matching instructions are in the sampling plan (and why)."""
         where, args = review_where(f)
         # The page's image ids first (an index walk), then counts for those images only: a
         # deep page does not aggregate every image before it. CROSS JOIN keeps the page as
@@ -67,19 +334,40 @@ class ReviewMixin(StoreCore):
             "ORDER BY i.image_id LIMIT ? OFFSET ?) "
             "SELECT i.image_id, MIN(i.domain) AS domain, COUNT(*) AS n, "
             + ", ".join(f"SUM(i.review_status = '{s}') AS {s}" for s in _REVIEW_STATES)
-            + f", SUM({_ANY_FAILED_CHECK}) AS failed FROM page CROSS JOIN instructions i "
-            f"ON i.image_id = page.image_id WHERE {where} GROUP BY i.image_id ORDER BY i.image_id",
+            + f", SUM({_MAYBE_FAILED} AND {_ANY_FAILED_CHECK}) AS failed, "
+            "COUNT(s.reason) AS planned, COALESCE(SUM(s.reason = 'sample'), 0) AS sampled "
+            "FROM page CROSS JOIN instructions i ON i.image_id = page.image_id "
+            "LEFT JOIN review_sample s ON s.instruction_id = i.id "
+            f"WHERE {where} GROUP BY i.image_id ORDER BY i.image_id",
             [*args, limit, offset, *args],
         )
         return [dict(r) for r in rows]
 
     def review_queue_size(self, f: ReviewFilter) -> tuple[int, int]:
         """(images, instructions) matching a review queue filter."""
+        totals = self.review_totals(f)
+        return totals["images"], totals["instructions"]
+
+    def review_totals(self, f: ReviewFilter) -> dict[str, int]:
+        """Images, instructions and instructions per review status matching a filter, in one
+        pass over the matching rows."""
         where, args = review_where(f)
         row = self._db.execute(
-            f"SELECT COUNT(DISTINCT i.image_id), COUNT(*) FROM instructions i WHERE {where}", args
+            "SELECT COUNT(DISTINCT i.image_id) AS images, COUNT(*) AS instructions, "
+            + ", ".join(f"COALESCE(SUM(i.review_status = '{s}'), 0) AS {s}" for s in _REVIEW_STATES)
+            + f" FROM instructions i WHERE {where}",
+            args,
         ).fetchone()
-        return int(row[0]), int(row[1])
+        return {k: int(v) for k, v in dict(row).items()}
+
+    def reviewer_pace(self, reviewer: str, since: float) -> int:
+        """How many decisions (undos not counted) ``reviewer`` made since ``since``."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM review_events WHERE reviewer = ? AND created_at >= ? "
+            "AND action != 'undo'",
+            (reviewer, since),
+        ).fetchone()
+        return int(row[0])
 
     def review_neighbour(self, image_id: str, f: ReviewFilter, *, forward: bool) -> str | None:
         """The next (or previous) image of the queue after ``image_id``, in image id order."""
@@ -90,6 +378,33 @@ class ReviewMixin(StoreCore):
             [image_id, *args],
         ).fetchone()
         return None if row[0] is None else str(row[0])
+
+    def review_position(self, image_id: str, f: ReviewFilter) -> int:
+        """How many queue images come before ``image_id`` (its 0-based place in the queue)."""
+        where, args = review_where(f)
+        row = self._db.execute(
+            f"SELECT COUNT(DISTINCT i.image_id) FROM instructions i WHERE i.image_id < ? "
+            f"AND {where}",
+            [image_id, *args],
+        ).fetchone()
+        return int(row[0])
+
+    def queue_members(self, image_id: str, f: ReviewFilter) -> set[str]:
+        """The ids of ``image_id``'s instructions that the queue ``f`` holds."""
+        where, args = review_where(f)
+        rows = self._db.execute(
+            f"SELECT i.id FROM instructions i WHERE i.image_id = ? AND {where}", [image_id, *args]
+        )
+        return {str(r[0]) for r in rows}
+
+    def plan_reasons(self, instruction_ids: Sequence[str]) -> dict[str, str]:
+        """Why each of these instructions is in the sampling plan (``flagged``/``sample``)."""
+        rows = self._db.execute(
+            "SELECT instruction_id, reason FROM review_sample "
+            f"WHERE instruction_id IN ({_marks(instruction_ids)})",
+            list(instruction_ids),
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def image_instructions(self, image_id: str) -> list[Instruction]:
         rows = self._db.execute(
@@ -103,34 +418,6 @@ class ReviewMixin(StoreCore):
             "SELECT * FROM instructions WHERE id = ?", (instruction_id,)
         ).fetchone()
         return None if row is None else instruction_from_row(row)
-
-    def record_review(
-        self, after: Instruction, reviewer: str, action: str, reason: str | None,
-        snapshots: tuple[dict[str, Any], dict[str, Any]], seconds: float,
-    ) -> int:  # fmt: skip
-        """Apply one review action atomically: the instruction row (same id, new status and
-        content), the audit event with before/after, and the reviewer's latest decision."""
-        now = time.time()
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE instructions SET question = ?, choices = ?, answer = ?, "
-                "review_status = ? WHERE id = ?",
-                (after.question, _json(after.choices), after.answer, after.review_status,
-                 after.id),
-            )  # fmt: skip
-            cursor = db.execute(
-                "INSERT INTO review_events (instruction_id, image_id, reviewer, action, status, "
-                "reason, before, after, seconds, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (after.id, after.image_id, reviewer, action, after.review_status, reason,
-                 _json(snapshots[0]), _json(snapshots[1]), seconds, now),
-            )  # fmt: skip
-            db.execute(
-                "INSERT INTO review_decisions VALUES (?,?,?,?) ON CONFLICT(instruction_id, "
-                "reviewer) DO UPDATE SET status = excluded.status, "
-                "updated_at = excluded.updated_at",
-                (after.id, reviewer, after.review_status, now),
-            )
-        return int(cursor.lastrowid or 0)
 
     def review_events(
         self, *, instruction_id: str | None = None, reviewer: str | None = None,
@@ -235,13 +522,3 @@ class ReviewMixin(StoreCore):
             list(instruction_ids),
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-    def review_position(self, image_id: str, f: ReviewFilter) -> int:
-        """How many queue images come before ``image_id`` (its 0-based place in the queue)."""
-        where, args = review_where(f)
-        row = self._db.execute(
-            f"SELECT COUNT(DISTINCT i.image_id) FROM instructions i WHERE i.image_id < ? "
-            f"AND {where}",
-            [image_id, *args],
-        ).fetchone()
-        return int(row[0])
