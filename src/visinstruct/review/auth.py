@@ -153,7 +153,7 @@ def session_reviewer(
         store.end_session(digest)
         return None
     if now - seen_at > _TOUCH_EVERY_S:
-        store.touch_session(digest)
+        store.touch_session(digest, now)
     return Reviewer(name=name, role=_role(role), session=digest, csrf=csrf)
 
 

@@ -158,11 +158,9 @@ class ReviewMixin(StoreCore):
             return None
         return str(row[0]), str(row[1]), str(row[2]), float(row[3]), float(row[4])
 
-    def touch_session(self, id_hash: str) -> None:
+    def touch_session(self, id_hash: str, now: float) -> None:
         with self.transaction() as db:
-            db.execute(
-                "UPDATE review_sessions SET seen_at = ? WHERE id_hash = ?", (time.time(), id_hash)
-            )
+            db.execute("UPDATE review_sessions SET seen_at = ? WHERE id_hash = ?", (now, id_hash))
 
     def end_session(self, id_hash: str) -> None:
         with self.transaction() as db:
