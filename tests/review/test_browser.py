@@ -183,12 +183,12 @@ def test_twenty_items_by_keys_only(tmp_path: Path, browser: BrowserContext) -> N
             page.keyboard.press("a")
             expect(_status(page, index)).to_have_text("accepted")
 
+        posts: list[str] = []
         for n, image_id in enumerate(images[1:], start=1):
             page.keyboard.press("n")
             page.wait_for_url(f"{url}/image/{image_id}*")
             expect(page.locator(".card").first).to_be_visible()
             if n == 1:  # a double press: two key events before the first save returns
-                posts: list[str] = []
                 page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
                 page.evaluate(
                     "() => { for (let i = 0; i < 2; i++) document.dispatchEvent("

@@ -21,10 +21,10 @@ from visinstruct.review import (
     Role,
     add_reviewer,
     agreement,
-    remove_reviewer,
-    rotate_token,
     build_sample_plan,
     estimate_error,
+    remove_reviewer,
+    rotate_token,
 )
 
 __all__ = ["print_cost_summary", "review_group"]

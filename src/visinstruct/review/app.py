@@ -246,8 +246,8 @@ class ReviewApp:
     def progress(self, f: ReviewFilter, reviewer: Reviewer) -> dict[str, Any]:
         """The queue's progress (over every status, so deciding an item does not shrink it)
         and the reviewer's pace over the last hour."""
-        totals = self.store.review_totals(without_status(f))
-        total = totals["instructions"]
+        totals = self.store.review_status_totals(without_status(f))
+        total = sum(totals.values())
         remaining = totals["unreviewed"]
         return {
             "total": total,

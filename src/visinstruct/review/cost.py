@@ -5,9 +5,10 @@ instruction, against writing the instructions by hand.
 ``export.review_status``, and no failed check when ``export.drop_failed_checks``): with a
 sampling plan most shipped instructions are never opened, and they count, because that is the
 data the money bought. Of those, ``reviewed_kept`` are the ones a reviewer accepted or edited:
-what the admin page calls accepted, so unreviewed items are never shown as accepted. The paper reports the engine at about 1/6 of manual construction; the
-ratio here is that figure measured on the user's own project, with the rates in
-``review.hourly_rate_usd`` and ``review.manual_minutes_per_instruction``.
+what the admin page calls accepted, so unreviewed items are never shown as accepted. The paper
+reports the engine at about 1/6 of manual construction; the ratio here is that figure measured
+on the user's own project, with the rates in ``review.hourly_rate_usd`` and
+``review.manual_minutes_per_instruction``.
 """
 
 from __future__ import annotations

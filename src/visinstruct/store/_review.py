@@ -343,20 +343,28 @@ class ReviewMixin(StoreCore):
 
     def review_queue_size(self, f: ReviewFilter) -> tuple[int, int]:
         """(images, instructions) matching a review queue filter."""
-        totals = self.review_totals(f)
-        return totals["images"], totals["instructions"]
-
-    def review_totals(self, f: ReviewFilter) -> dict[str, int]:
-        """Images, instructions and instructions per review status matching a filter, in one
-        pass over the matching rows."""
         where, args = review_where(f)
         row = self._db.execute(
-            "SELECT COUNT(DISTINCT i.image_id) AS images, COUNT(*) AS instructions, "
-            + ", ".join(f"COALESCE(SUM(i.review_status = '{s}'), 0) AS {s}" for s in _REVIEW_STATES)
-            + f" FROM instructions i WHERE {where}",
-            args,
+            f"SELECT COUNT(DISTINCT i.image_id), COUNT(*) FROM instructions i WHERE {where}", args
         ).fetchone()
-        return {k: int(v) for k, v in dict(row).items()}
+        return int(row[0]), int(row[1])
+
+    def review_status_totals(self, f: ReviewFilter) -> dict[str, int]:
+        """Instructions per review status matching a filter (every status, zeros included)."""
+        where, args = review_where(f)
+        if f.check:  # GROUP BY would walk the status index and parse every row's checks;
+            # sums let SQLite start from the partial index of failed rows (60 ms → 2 ms)
+            row = self._db.execute(
+                "SELECT "
+                + ", ".join(f"COALESCE(SUM(i.review_status = '{s}'), 0)" for s in _REVIEW_STATES)
+                + f" FROM instructions i WHERE {where}",
+                args,
+            ).fetchone()
+            return dict(zip(_REVIEW_STATES, map(int, row), strict=True))
+        rows = self._db.execute(
+            f"SELECT i.review_status, COUNT(*) FROM instructions i WHERE {where} GROUP BY 1", args
+        )
+        return {s: 0 for s in _REVIEW_STATES} | {str(r[0]): int(r[1]) for r in rows}
 
     def reviewer_pace(self, reviewer: str, since: float) -> int:
         """How many decisions (undos not counted) ``reviewer`` made since ``since``."""
