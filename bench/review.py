@@ -2,8 +2,10 @@
 
 Builds a project with N instructions (8 per image, every kind, en + zh, a share with a failed
 check, two models), serves the review app with uvicorn on 127.0.0.1 and times, over real HTTP
-with a logged-in client: queue pages (first, deep, filtered), the review page of one image,
-and saves (accept and a multiple-choice edit, each on a different instruction).
+with a logged-in client (a session cookie): queue pages (first, deep, filtered), image pages
+(unfiltered, and opened from each filtered queue, in the middle of it, so the position and
+neighbours are computed over half the queue), and saves (accept and a multiple-choice edit,
+each on a different instruction, each sending the revision its page showed).
 
     python bench/review.py [--instructions 100000] [--repeat 30]
 
@@ -34,7 +36,6 @@ from visinstruct.config import CONFIG_FILENAME, ProjectConfig, write_config  # n
 from visinstruct.project import Project  # noqa: E402
 from visinstruct.records import ImageRecord, Instruction, Provenance  # noqa: E402
 from visinstruct.review import add_reviewer  # noqa: E402
-from visinstruct.review.app import COOKIE  # noqa: E402
 
 DOMAINS = ("landmark", "ocr", "posters", "artwork", "species_recognition")
 
@@ -96,13 +97,30 @@ def _time(fn: Callable[[int], object], repeat: int) -> tuple[float, float]:
     return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
+_QUEUES = [
+    ("kind + language + status", "kind=multiple_choice&language=en&status=unreviewed"),
+    ("failed check", "check=failed"),
+    ("model + domain", "model=gen-1&domain=ocr"),
+    ("status unreviewed", "status=unreviewed"),
+]
+
+
+def _middle(client: httpx.Client, qs: str) -> str:
+    """An image id from the middle of a filtered queue."""
+    html = client.get(f"/?{qs}").text
+    pages = int(re.search(r"Page 1 of ([0-9]+)", html).group(1))  # type: ignore[union-attr]
+    html = client.get(f"/?{qs}&page={max(1, pages // 2)}").text
+    return re.findall(r'href="/image/([0-9a-f]+)\?', html)[0]
+
+
 def measure(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
     with Project.open(folder) as project:
         token = add_reviewer(project.store, "bench", "admin")
         index = project.store.instruction_index(project.scope())
         image_ids = sorted(index)[: repeat + 3]
     results = []
-    with serve(folder) as url, httpx.Client(base_url=url, cookies={COOKIE: token}) as client:
+    with serve(folder) as url, httpx.Client(base_url=url) as client:
+        assert client.post("/login", data={"token": token}).status_code == 303
         page = client.get(f"/image/{image_ids[0]}")
         csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
 
@@ -122,16 +140,22 @@ def measure(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
             ("queue filtered: failed check", "/?check=failed"),
             ("queue filtered: model + domain, page 20", "/?model=gen-1&domain=ocr&page=20"),
             ("review page of one image (8 instructions)", f"/image/{image_ids[1]}"),
+            *[(f"image page from the queue: {label}", f"/image/{_middle(client, qs)}?{qs}")
+              for label, qs in _QUEUES],
+            ("admin page", "/admin"),
         ]:  # fmt: skip
             results.append((name, *_time(get(path), repeat)))
 
-        def items(image_id: str) -> list[str]:
+        def items(image_id: str) -> list[tuple[str, str]]:
             html = client.get(f"/image/{image_id}").text
-            return re.findall(r'data-id="([0-9a-f]+)" data-kind="multiple_choice"', html)
+            return re.findall(
+                r'data-id="([0-9a-f]+)" data-kind="multiple_choice"[^>]*data-revision="([^"]+)"',
+                html,
+            )
 
         # every save on an instruction of its own: the first MC item of an image is edited,
         # the second accepted
-        targets = {"edit": [], "accept": []}
+        targets: dict[str, list[tuple[str, str]]] = {"edit": [], "accept": []}
         for image_id in image_ids[2 : repeat + 3]:
             first, second = items(image_id)
             targets["edit"].append(first)
@@ -139,11 +163,12 @@ def measure(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
 
         def save(action: str) -> Callable[[int], object]:
             def go(k: int) -> object:
-                body: dict[str, object] = {"action": action, "seconds": 5}
+                instruction_id, revision = targets[action][k + 1]
+                body: dict[str, object] = {"action": action, "revision": revision}
                 if action == "edit":
                     body |= {"question": f"Which colour is the circle {k}?", "answer": "C",
                              "choices": ["red", "blue", "purple", "white"]}  # fmt: skip
-                r = client.post(f"/api/instructions/{targets[action][k + 1]}", json=body,
+                r = client.post(f"/api/instructions/{instruction_id}", json=body,
                                 headers={"x-csrf-token": csrf})  # fmt: skip
                 assert r.status_code == 200, r.text
                 return r

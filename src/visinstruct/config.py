@@ -384,6 +384,12 @@ class ReviewConfig(_Strict):
         description="Longest time one action counts for: a reviewer away from the desk "
         "does not inflate the review hours.",
     )
+    session_idle_minutes: float = Field(
+        default=60.0, gt=0, description="A review login ends after this long without a request."
+    )
+    session_max_hours: float = Field(
+        default=12.0, gt=0, description="A review login ends this long after it began."
+    )
 
 
 # Domains whose answers legitimately go beyond what the caption says (inference, arithmetic,

@@ -42,6 +42,22 @@ def test_add_reviewer_prints_a_token_that_logs_in(tmp_path: Path) -> None:
     assert token not in json.dumps(listed)
 
 
+def test_remove_reviewer_and_rotate_token(tmp_path: Path) -> None:
+    folder = build_project(tmp_path, {"landmark": 1})
+    ann = _run("review", "add-reviewer", "ann", "-p", str(folder)).stdout.strip()
+    bob = _run("review", "add-reviewer", "bob", "-p", str(folder)).stdout.strip()
+    rotated = _run("review", "rotate-token", "bob", "-p", str(folder))
+    new = rotated.stdout.strip()
+    assert new.startswith("vir_") and new != bob and "0 open session(s)" in rotated.stderr
+    removed = _run("review", "remove-reviewer", "ann", "-p", str(folder))
+    assert "removed reviewer 'ann'" in removed.stderr
+    with Project.open(folder) as p:
+        assert identify(p.store, ann) is None and identify(p.store, bob) is None
+        assert identify(p.store, new) is not None
+    gone = CliRunner().invoke(main, ["review", "remove-reviewer", "ann", "-p", str(folder)])
+    assert gone.exit_code != 0 and "no active reviewer named 'ann'" in gone.stderr
+
+
 def test_serve_binds_localhost_and_needs_a_reviewer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

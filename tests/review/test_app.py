@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,9 +31,13 @@ class Site:
     script_id: str
     mc_id: str
 
-    def client(self, token: str | None = None) -> httpx.Client:
-        cookies = {COOKIE: token} if token else {}
-        return httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False)
+    @contextmanager
+    def client(self, token: str | None = None) -> Iterator[httpx.Client]:
+        """A client logged in with ``token`` (a session cookie), or with none."""
+        with httpx.Client(base_url=self.url, follow_redirects=False) as client:
+            if token:
+                assert client.post("/login", data={"token": token}).status_code == 303
+            yield client
 
     def store(self) -> Store:
         return Store(self.folder / "visinstruct.db")
@@ -60,12 +65,20 @@ def _csrf(client: httpx.Client, path: str) -> str:
     return found.group(1)
 
 
+def _revision(client: httpx.Client, image_id: str, instruction_id: str) -> str:
+    """The revision the image page shows for one instruction (what a save must send)."""
+    page = client.get(f"/image/{image_id}")
+    found = re.search(rf'data-id="{instruction_id}"[^>]*data-revision="([^"]+)"', page.text)
+    assert found is not None, instruction_id
+    return found.group(1)
+
+
 def _raw_get(url: str, path: str, token: str) -> tuple[int, bytes]:
     """A GET whose path goes on the wire exactly as written (no dot-segment clean-up)."""
     where = urlsplit(url)
     conn = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
     try:
-        conn.request("GET", path, headers={"Cookie": f"{COOKIE}={token}"})
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -74,7 +87,8 @@ def _raw_get(url: str, path: str, token: str) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("token", [None, "vir_wrong", "not-even-a-token"])
 def test_requests_without_or_with_a_wrong_token_get_401(site: Site, token: str | None) -> None:
-    with site.client(token) as client:
+    cookies = {COOKIE: token} if token else {}
+    with httpx.Client(base_url=site.url, cookies=cookies) as client:
         for path in ["/", f"/image/{site.image_id}", f"/img/{site.image_id}/full", "/admin"]:
             assert client.get(path).status_code == 401, path
         page = client.get("/", headers={"accept": "text/html"})
@@ -96,6 +110,7 @@ def test_login_sets_an_httponly_cookie_and_a_wrong_token_is_refused(site: Site) 
     assert right.headers["location"] == "/"  # never off-site
     cookie = right.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
+    assert site.reviewer.lower() not in cookie  # the cookie is a session id, not the token
     with site.client(site.reviewer) as client:
         assert client.get("/").status_code == 200
 
@@ -157,7 +172,8 @@ def test_a_write_without_the_csrf_token_is_refused(site: Site) -> None:
         assert client.post(path, json={"action": "flag"}, headers=other_origin).status_code == 403
         with site.store() as store:
             assert store.review_events(instruction_id=site.script_id) == []
-        ok = client.post(path, json={"action": "flag"}, headers={"x-csrf-token": csrf})
+        flag = {"action": "flag", "revision": _revision(client, site.image_id, site.script_id)}
+        ok = client.post(path, json=flag, headers={"x-csrf-token": csrf})
     assert ok.status_code == 200
     assert ok.json()["instruction"]["status"] == "flagged"
     assert ok.json()["instruction"]["question"] == SCRIPT_QUESTION  # JSON, not HTML
@@ -182,17 +198,21 @@ def test_saves_validate_edits_and_report_the_field(site: Site) -> None:
     with site.client(site.reviewer) as client:
         h = {"x-csrf-token": _csrf(client, f"/image/{site.image_id}")}
         bad = client.post(path, headers=h, json={
-            "action": "edit", "question": "What colour is the circle?",
-            "choices": ["red", "red", "green", "white"], "answer": "A", "seconds": 2,
+            "action": "edit", "question": "What colour is the circle?", "revision": "0.x",
+            "choices": ["red", "red", "green", "white"], "answer": "A",
         })  # fmt: skip
         assert bad.status_code == 422
         assert bad.json()["field"] == "choices" and bad.json()["code"] == "mc_duplicate_options"
         assert client.post(path, headers=h, content=b"{nope").status_code == 400
         typed = client.post(path, headers=h, json={"action": "edit", "choices": "abc"})
         assert typed.status_code == 400
-        missing = client.post("/api/instructions/" + "0" * 32, headers=h, json={"action": "accept"})
+        missing = client.post(
+            "/api/instructions/" + "0" * 32, headers=h, json={"action": "accept", "revision": "0.x"}
+        )
         assert missing.status_code == 404
-        reject = client.post(path, headers=h, json={"action": "reject", "reason": ""})
+        reject = client.post(
+            path, headers=h, json={"action": "reject", "reason": "", "revision": "0.x"}
+        )
         assert reject.status_code == 422 and reject.json()["field"] == "reason"
     with site.store() as store:
         assert store.review_events(instruction_id=site.mc_id) == []

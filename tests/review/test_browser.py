@@ -4,12 +4,13 @@ reason, go to the next image; then the store and the audit trail hold exactly th
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
 from review.reviewkit import SCRIPT_QUESTION, build_project, serve
 from visinstruct.project import Project
@@ -124,3 +125,105 @@ def test_review_session_in_chromium(
     untouched = [i for i in statuses.values() if i.id not in changed] + others
     assert {i.review_status for i in untouched} == {"unreviewed"}
     assert any(i.question == SCRIPT_QUESTION for i in statuses.values())
+
+
+def _status(page: Page, index: int) -> Locator:
+    return page.locator(".card").nth(index).locator("[data-role=status]")
+
+
+def _current(page: Page) -> int:
+    return int(page.evaluate("Array.from(document.querySelectorAll('.card')).findIndex("
+                             "(c) => c.classList.contains('current'))"))  # fmt: skip
+
+
+def test_twenty_items_by_keys_only(tmp_path: Path, browser: BrowserContext) -> None:
+    """Accept, reject with a reason, edit, undo and a double press, keys only: 20 decisions,
+    each event on the revision before it, the double press recorded once."""
+    folder = build_project(tmp_path, {"landmark": 2, "ocr": 2}, script_image=False)
+    with Project.open(folder) as project:
+        token = add_reviewer(project.store, "kim")
+        images = sorted(i.id for i in project.store.images())
+    with serve(folder) as url:
+        page = browser.new_page()
+        page.goto(url + "/login")
+        page.fill("#token", token)
+        page.keyboard.press("Enter")
+        expect(page.locator("table.list")).to_be_visible()
+
+        # Opened from a filtered queue: the others are dimmed and j/k stay on the queue.
+        page.goto(f"{url}/image/{images[0]}?kind=multiple_choice")
+        expect(page.locator(".card.outside")).to_have_count(4)
+        mc = page.locator(".card[data-kind=multiple_choice]")
+        expect(mc).to_have_class(re.compile(r"\bcurrent\b"))
+        page.keyboard.press("j")
+        expect(mc).to_have_class(re.compile(r"\bcurrent\b"))
+
+        page.goto(f"{url}/image/{images[0]}")
+        assert _current(page) == 0
+        page.keyboard.press("a")  # card 0: accept; the cursor moves on
+        expect(_status(page, 0)).to_have_text("accepted")
+        expect(page.locator(".card").nth(1)).to_have_class(re.compile(r"\bcurrent\b"))
+        page.keyboard.press("r")  # card 1: reject with a reason
+        page.keyboard.type("wrong answer")
+        page.keyboard.press("Enter")
+        expect(_status(page, 1)).to_have_text("rejected")
+        assert _current(page) == 2
+        page.keyboard.press("e")  # card 2 (long answer): edit the answer
+        page.keyboard.press("Tab")
+        page.keyboard.press("End")
+        page.keyboard.type(" Both shapes are flat.")
+        page.keyboard.press("Control+Enter")
+        expect(_status(page, 2)).to_have_text("edited")
+        page.keyboard.press("u")  # undo the edit: a new revision, back to unreviewed
+        expect(_status(page, 2)).to_have_text("unreviewed")
+        assert _current(page) == 2
+        page.keyboard.press("a")
+        expect(_status(page, 2)).to_have_text("accepted")
+        for index in (3, 4):
+            page.keyboard.press("a")
+            expect(_status(page, index)).to_have_text("accepted")
+
+        posts: list[str] = []
+        for n, image_id in enumerate(images[1:], start=1):
+            page.keyboard.press("n")
+            page.wait_for_url(f"{url}/image/{image_id}*")
+            expect(page.locator(".card").first).to_be_visible()
+            if n == 1:  # a double press: two key events before the first save returns
+                page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+                page.evaluate(
+                    "() => { for (let i = 0; i < 2; i++) document.dispatchEvent("
+                    "new KeyboardEvent('keydown', {key: 'a', bubbles: true})); }"
+                )
+                expect(_status(page, 0)).to_have_text("accepted")
+                expect(page.locator("#toast")).to_have_text("Already accepted")
+                first_id = page.locator(".card").nth(0).get_attribute("data-id")
+                assert posts == [f"{url}/api/instructions/{first_id}"] * 2  # both sent
+                expect(_status(page, 1)).to_have_text("unreviewed")
+                start = 1
+            else:
+                start = 0
+            for index in range(start, 5):
+                page.keyboard.press("a")
+                expect(_status(page, index)).to_have_text("accepted")
+        expect(page.locator("#progress [data-role=remaining]")).to_have_text("0")
+
+    with Store(folder / "visinstruct.db") as store:
+        decisions = [d for d in store.review_decisions([i for im in images for i in
+                     (x.id for x in store.image_instructions(im))])]  # fmt: skip
+        events = list(reversed(store.review_events(limit=1000)))
+        history = {e["instruction_id"]: store.revisions(e["instruction_id"]) for e in events}
+    assert len(decisions) == 20 and {d[1] for d in decisions} == {"kim"}
+    actions = [e["action"] for e in events]
+    assert len(events) == 22 and actions.count("edit") == 1 and actions.count("undo") == 1
+    assert actions.count("reject") == 1 and actions.count("accept") == 19
+    made: dict[str, int] = {}
+    for e in events:  # each event was made on the revision left by the one before it
+        revisions = history[e["instruction_id"]]
+        n = made.get(e["instruction_id"], 0)
+        assert e["revision"] == str(revisions[n]["revision"]), e
+        assert revisions[n + 1]["author"] == "reviewer:kim"  # and made a revision of its own
+        made[e["instruction_id"]] = n + 1
+    assert all(len(h) == made[i] + 1 for i, h in history.items())  # nothing else changed them
+    undo = next(e for e in events if e["action"] == "undo")
+    edit = next(e for e in events if e["action"] == "edit")
+    assert undo["undoes"] == edit["id"] and undo["after"] == edit["before"]

@@ -1,5 +1,6 @@
 """``visinstruct review``: the review app (``serve``), its people (``add-reviewer``,
-``list-reviewers``), the sampling plan (``plan``) and what review found (``stats``)."""
+``list-reviewers``, ``remove-reviewer``, ``rotate-token``), the sampling plan (``plan``) and
+what review found (``stats``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from visinstruct.review import (
     agreement,
     build_sample_plan,
     estimate_error,
+    remove_reviewer,
+    rotate_token,
 )
 
 __all__ = ["print_cost_summary", "review_group"]
@@ -85,6 +88,32 @@ def add_reviewer_cmd(project: Path, config_file: Path | None, name: str, role: s
         token = add_reviewer(p.store, name, cast(Role, role))
     err.print(
         f"added {role} {name!r}. The token below is shown only this once; give it to them:",
+        highlight=False,
+    )
+    click.echo(token)
+
+
+@review_group.command("remove-reviewer")
+@project_options
+@click.argument("name")
+def remove_reviewer_cmd(project: Path, config_file: Path | None, name: str) -> None:
+    """Remove a reviewer: their token stops working and their open sessions end now (their
+    audit trail stays)."""
+    with user_errors(), open_project(project, config_file) as p:
+        ended = remove_reviewer(p.store, name)
+    err.print(f"removed reviewer {name!r}; {ended} open session(s) ended", highlight=False)
+
+
+@review_group.command("rotate-token")
+@project_options
+@click.argument("name")
+def rotate_token_cmd(project: Path, config_file: Path | None, name: str) -> None:
+    """Give a reviewer a new token (printed once); the old one and their sessions end now."""
+    with user_errors(), open_project(project, config_file) as p:
+        token, ended = rotate_token(p.store, name)
+    err.print(
+        f"new token for {name!r}; the old one no longer works and {ended} open session(s) "
+        "ended. The token below is shown only this once:",
         highlight=False,
     )
     click.echo(token)
@@ -187,6 +216,7 @@ def print_cost_summary(summary: CostSummary) -> None:
         ("review hours", f"{summary.review_hours:.2f} h"),
         (f"review cost at ${summary.hourly_rate_usd:g}/h", f"${summary.review_cost_usd:.4f}"),
         ("accepted instructions", f"{summary.accepted:,}"),
+        ("  of which accepted or edited by reviewers", f"{summary.reviewed_kept:,}"),
         ("cost per accepted instruction", "-" if per is None else f"${per:.5f}"),
         (
             f"manual baseline ({summary.manual_minutes_per_instruction:g} min each)",

@@ -7,7 +7,16 @@ The web app lives in :mod:`visinstruct.review.app` and needs the ``review`` extr
 
 from __future__ import annotations
 
-from visinstruct.review.auth import ROLES, Reviewer, Role, add_reviewer, hash_token, identify
+from visinstruct.review.auth import (
+    ROLES,
+    Reviewer,
+    Role,
+    add_reviewer,
+    hash_token,
+    identify,
+    remove_reviewer,
+    rotate_token,
+)
 from visinstruct.review.cost import CostSummary, cost_summary
 from visinstruct.review.quality import (
     Agreement,
@@ -45,4 +54,6 @@ __all__ = [
     "estimate_error",
     "hash_token",
     "identify",
+    "remove_reviewer",
+    "rotate_token",
 ]

@@ -1,12 +1,18 @@
 """The review web app: server-rendered pages, a little JavaScript, JSON saves.
 
 Security, in the order a request meets it: every route but the login page (and its script
-and stylesheet) needs a reviewer token, from an HttpOnly cookie set by the login page or from
-``Authorization: Bearer``, else 401. A write authenticated by the cookie also needs the
-session's CSRF token in ``X-CSRF-Token`` and, when the browser sends an ``Origin``, the app's
-own. Admin pages need the admin role. Images are looked up by id in the store
+and stylesheet) needs a live session (the HttpOnly cookie the login page sets, see
+:mod:`.auth`) or a reviewer token in ``Authorization: Bearer``, else 401. Failed logins are
+throttled per client address. A body is read only within its cap (:mod:`.limits`): 413 past
+it, 400 for a form or JSON that cannot be read. A write authenticated by the cookie also needs
+the session's CSRF token in ``X-CSRF-Token`` and, when the browser sends an ``Origin``, the
+app's own. Admin pages need the admin role. Images are looked up by id in the store
 (:mod:`.images`). Every response forbids framing and inline scripts (CSP), so even a template
 mistake could not run model output as code.
+
+A save names the revision it was made on: a stale one is answered 409 with the newer version.
+The time an action took is measured here, from the reviewer's last page view or action to the
+action, capped at ``review.max_seconds_per_action``; clients do not report it.
 
 Needs the ``review`` extra (Starlette, Jinja2, uvicorn).
 """
@@ -14,8 +20,6 @@ Needs the ``review`` extra (Starlette, Jinja2, uvicorn).
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,7 +27,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -35,13 +39,45 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from visinstruct.config import ProjectConfig
 from visinstruct.errors import StoreError
-from visinstruct.review.auth import Reviewer, csrf_ok, csrf_token, identify
+from visinstruct.review.auth import (
+    LoginThrottle,
+    Reviewer,
+    SessionPolicy,
+    csrf_ok,
+    end_session,
+    identify,
+    session_reviewer,
+    start_session,
+)
 from visinstruct.review.cost import cost_summary
 from visinstruct.review.images import ImageCache, ImageUnavailable, valid_image_id
+from visinstruct.review.limits import (
+    FORM_LIMIT,
+    SAVE_LIMIT,
+    BadRequest,
+    TooLarge,
+    parse_form,
+    parse_json_object,
+    read_body,
+)
 from visinstruct.review.quality import agreement
-from visinstruct.review.service import Edit, ReviewProblem, ReviewService, UnknownInstruction
-from visinstruct.review.views import STATUSES, card, filter_from_query, filter_query
+from visinstruct.review.service import (
+    Edit,
+    Outcome,
+    ReviewProblem,
+    ReviewService,
+    StaleRevision,
+    UnknownInstruction,
+)
+from visinstruct.review.views import (
+    STATUSES,
+    card,
+    filter_from_query,
+    filter_query,
+    without_status,
+)
 from visinstruct.store import Store
+from visinstruct.store.sqlite import ReviewFilter
 
 __all__ = ["COOKIE", "create_app"]
 
@@ -58,7 +94,7 @@ _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _FACET_TTL_S = 30.0
-_MAX_BODY = 256_000
+_SAVE_FIELDS = {"action", "revision", "question", "choices", "answer", "reason"}
 
 Handler = Callable[[Request, Reviewer], Awaitable[Response]]
 
@@ -85,7 +121,14 @@ class ReviewApp:
         self.root = root
         self.db_path = db_path
         self.config = config
-        self.secret = secrets.token_bytes(32)
+        r = config.review
+        self.policy = SessionPolicy(
+            idle_s=r.session_idle_minutes * 60, max_s=r.session_max_hours * 3600
+        )
+        self.throttle = LoginThrottle()
+        # When each reviewer's clock last started (a page view or an action): what the time an
+        # action took is measured from. In memory: after a restart the first action counts 0.
+        self.clock: dict[str, float] = {}
         self.cache = ImageCache(root / ".cache" / "review", config.review.image_max_side)
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("visinstruct.review", "templates"),
@@ -117,6 +160,8 @@ class ReviewApp:
         # Opened here, on the event loop's thread: the only thread that touches it.
         self._store = Store(self.db_path)
         self.service = ReviewService(self._store, self.config)
+        now = time.time()
+        self._store.end_stale_sessions(now - self.policy.max_s, now - self.policy.idle_s)
         try:
             yield
         finally:
@@ -130,7 +175,7 @@ class ReviewApp:
         status: int = 200,
         reviewer: Reviewer | None = None,
     ) -> HTMLResponse:
-        csrf = csrf_token(self.secret, reviewer) if reviewer else ""
+        csrf = (reviewer.csrf or "") if reviewer else ""
         html = self.env.get_template(name).render(reviewer=reviewer, csrf=csrf, **context)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
@@ -139,7 +184,7 @@ class ReviewApp:
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             return identify(self.store, header[7:].strip()), False
-        return identify(self.store, request.cookies.get(COOKIE)), True
+        return session_reviewer(self.store, request.cookies.get(COOKIE), self.policy), True
 
     def unauthorised(self, request: Request, message: str) -> Response:
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
@@ -148,24 +193,37 @@ class ReviewApp:
             return JSONResponse(
                 {"error": message}, status_code=401, headers={"www-authenticate": "Bearer"}
             )
-        return self.page("login.html", {"error": None, "next": _local(request.url.path)}, 401)
+        response = self.page("login.html", {"error": None, "next": _local(request.url.path)}, 401)
+        if request.cookies.get(COOKIE):
+            response.delete_cookie(COOKIE, path="/")
+        return response
 
     def guarded(
-        self, handler: Handler, *, write: bool = False, admin: bool = False
-    ) -> Callable[[Request], Awaitable[Response]]:
+        self, handler: Handler, *, write: bool = False, admin: bool = False,
+        limit: int = FORM_LIMIT, what: str = "forms",
+    ) -> Callable[[Request], Awaitable[Response]]:  # fmt: skip
         async def endpoint(request: Request) -> Response:
             reviewer, by_cookie = self.who(request)
             if reviewer is None:
-                return self.unauthorised(request, "a valid reviewer token is required")
-            if write and by_cookie and not await self._csrf_passes(request, reviewer):
-                return JSONResponse({"error": "missing or wrong CSRF token"}, status_code=403)
+                return self.unauthorised(request, "log in again: no live session or token")
+            if write:
+                try:  # only an authenticated write gets its body read, and only within a cap
+                    request.state.body = await read_body(request, limit, what)
+                except TooLarge as exc:
+                    return JSONResponse({"error": str(exc)}, status_code=413)
+                except BadRequest as exc:
+                    return JSONResponse({"error": str(exc)}, status_code=400)
+                if by_cookie and not self._csrf_passes(request, reviewer):
+                    return JSONResponse(
+                        {"error": "missing or wrong CSRF token: reload the page"}, status_code=403
+                    )
             if admin and not reviewer.is_admin:
                 return self.page("error.html", {"message": "Admins only."}, 403, reviewer)
             return await handler(request, reviewer)
 
         return endpoint
 
-    async def _csrf_passes(self, request: Request, reviewer: Reviewer) -> bool:
+    def _csrf_passes(self, request: Request, reviewer: Reviewer) -> bool:
         origin = request.headers.get("origin")
         if origin and urlsplit(origin).netloc != request.headers.get("host"):
             return False
@@ -173,14 +231,31 @@ class ReviewApp:
         if presented is None and request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"
         ):
-            presented = _form(await request.body()).get("csrf")
-        return csrf_ok(self.secret, reviewer, presented)
+            try:
+                presented = parse_form(request.state.body).get("csrf")
+            except BadRequest:
+                return False
+        return csrf_ok(reviewer, presented)
 
     def facets(self) -> dict[str, list[str]]:
         now = time.monotonic()
         if self._facets is None or now - self._facets[0] > _FACET_TTL_S:
             self._facets = (now, self.store.review_facets())
         return self._facets[1]
+
+    def progress(self, f: ReviewFilter, reviewer: Reviewer) -> dict[str, Any]:
+        """The queue's progress (over every status, so deciding an item does not shrink it)
+        and the reviewer's pace over the last hour."""
+        totals = self.store.review_status_totals(without_status(f))
+        total = sum(totals.values())
+        remaining = totals["unreviewed"]
+        return {
+            "total": total,
+            "decided": total - remaining,
+            "remaining": remaining,
+            "percent": round(100 * (total - remaining) / total, 1) if total else 100.0,
+            "per_hour": self.store.reviewer_pace(reviewer.name, time.time() - 3600),
+        }
 
     # -- login ------------------------------------------------------------------------------
 
@@ -190,22 +265,35 @@ class ReviewApp:
         )
 
     async def login(self, request: Request) -> Response:
-        body = await request.body()
-        form = _form(body[:_MAX_BODY])
+        address = request.client.host if request.client else "?"
+        wait = self.throttle.wait_s(address)
+        if wait > 0:
+            message = f"Too many failed logins from this address: try again in {wait:.0f} s."
+            refused = self.page("login.html", {"error": message, "next": "/"}, 429)
+            refused.headers["retry-after"] = str(int(wait) + 1)
+            return refused
+        try:
+            form = parse_form(await read_body(request, FORM_LIMIT, "login forms"))
+        except TooLarge as exc:
+            return self.page("login.html", {"error": str(exc), "next": "/"}, 413)
+        except BadRequest as exc:
+            return self.page("login.html", {"error": str(exc), "next": "/"}, 400)
         target = _local(form.get("next"))
-        reviewer = identify(self.store, form.get("token", "").strip())
-        if reviewer is None:
+        started = start_session(self.store, form.get("token", "").strip())
+        if started is None:
+            self.throttle.failed(address)
             return self.page(
                 "login.html", {"error": "That token is not valid.", "next": target}, 401
             )
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE, form["token"].strip(), httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", path="/",
+            COOKIE, started[0], max_age=int(self.policy.max_s), httponly=True,
+            samesite="strict", secure=request.url.scheme == "https", path="/",
         )  # fmt: skip
         return response
 
     async def logout(self, request: Request, reviewer: Reviewer) -> Response:
+        end_session(self.store, reviewer)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -223,8 +311,25 @@ class ReviewApp:
             "rows": rows, "filters": f, "facets": self.facets(), "statuses": STATUSES,
             "page": page, "pages": pages, "images": images, "instructions": instructions,
             "qs": filter_query(f), "page_qs": lambda n: filter_query(f, page=n),
+            "progress": self.progress(f, reviewer),
         }  # fmt: skip
         return self.page("queue.html", context, reviewer=reviewer)
+
+    def cards(self, image_id: str, f: ReviewFilter, reviewer: Reviewer) -> list[dict[str, Any]]:
+        instructions = self.store.image_instructions(image_id)
+        ids = [i.id for i in instructions]
+        revisions = self.store.current_revisions(ids)
+        members = self.store.queue_members(image_id, f) if f != ReviewFilter() else set(ids)
+        plans = self.store.plan_reasons(ids)
+        others: dict[str, list[dict[str, str]]] = {}
+        for instruction_id, name, status in self.store.review_decisions(ids):
+            if name != reviewer.name:
+                others.setdefault(instruction_id, []).append({"reviewer": name, "status": status})
+        return [
+            card(i, revisions[i.id], others.get(i.id), in_queue=i.id in members,
+                 plan=plans.get(i.id))
+            for i in instructions
+        ]  # fmt: skip
 
     async def image_page(self, request: Request, reviewer: Reviewer) -> Response:
         image_id = request.path_params["image_id"]
@@ -235,21 +340,16 @@ class ReviewApp:
         except StoreError:
             return self.page("error.html", {"message": "No such image."}, 404, reviewer)
         f = filter_from_query(request.query_params)
-        instructions = self.store.image_instructions(image_id)
-        others: dict[str, list[dict[str, str]]] = {}
-        for instruction_id, name, status in self.store.review_decisions(
-            [i.id for i in instructions]
-        ):
-            if name != reviewer.name:
-                others.setdefault(instruction_id, []).append({"reviewer": name, "status": status})
-        cards = [card(i, others.get(i.id)) for i in instructions]
         context = {
-            "image": image, "name": Path(image.path).name, "cards": cards, "qs": filter_query(f),
+            "image": image, "name": Path(image.path).name, "qs": filter_query(f),
+            "cards": self.cards(image_id, f, reviewer),
             "prev_id": self.store.review_neighbour(image_id, f, forward=False),
             "next_id": self.store.review_neighbour(image_id, f, forward=True),
             "position": self.store.review_position(image_id, f),
-            "total": self.store.review_queue_size(f)[0],
+            "total": self.store.review_queue_size(f)[0], "progress": self.progress(f, reviewer),
+            "filtered": f != ReviewFilter(),
         }  # fmt: skip
+        self.clock[reviewer.name] = time.monotonic()
         return self.page("image.html", context, reviewer=reviewer)
 
     async def image_file(self, request: Request, reviewer: Reviewer) -> Response:
@@ -282,35 +382,71 @@ class ReviewApp:
             "cost": cost_summary(self.store, self.config),
             "events": self.store.review_events(limit=50, offset=(page - 1) * 50),
             "page": page,
+            "progress": self.progress(ReviewFilter(), reviewer),
         }
         return self.page("admin.html", context, reviewer=reviewer)
 
     # -- the JSON API -----------------------------------------------------------------------
 
-    async def apply(self, request: Request, reviewer: Reviewer) -> Response:
-        body = await request.body()
-        try:
-            data = json.loads(body[:_MAX_BODY]) if len(body) <= _MAX_BODY else None
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            return JSONResponse({"error": "send a JSON object"}, status_code=400)
-        try:
-            after = self.service.apply(
-                reviewer, request.path_params["instruction_id"], _text(data, "action") or "",
-                edit=_edit(data), reason=_text(data, "reason"), seconds=_seconds(data),
+    def _spent(self, reviewer: Reviewer) -> float:
+        """Seconds since the reviewer's clock started; the clock restarts now."""
+        now = time.monotonic()
+        started = self.clock.get(reviewer.name, now)
+        self.clock[reviewer.name] = now
+        return now - started
+
+    def _act(self, reviewer: Reviewer, instruction_id: str, data: dict[str, Any]) -> Outcome:
+        action, revision = _text(data, "action") or "", _text(data, "revision")
+        unknown = sorted(set(data) - _SAVE_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown field {unknown[0]!r}; a save sends {sorted(_SAVE_FIELDS)}")
+        if not revision:
+            raise BadRequest("say which revision the action was made on (field 'revision')")
+        started = self.clock.get(reviewer.name)
+        seconds = 0.0 if started is None else time.monotonic() - started
+        if action == "undo":
+            outcome = self.service.undo(reviewer, instruction_id, revision, seconds=seconds)
+        else:
+            outcome = self.service.decide(
+                reviewer, instruction_id, action, revision=revision, edit=_edit(data),
+                reason=_text(data, "reason"), seconds=seconds,
             )  # fmt: skip
+        if outcome.saved:  # a repeat is neither written nor timed
+            self._spent(reviewer)
+        return outcome
+
+    def _card(self, outcome: Outcome | StaleRevision, reviewer: Reviewer) -> dict[str, Any]:
+        ins = outcome.instruction if isinstance(outcome, Outcome) else outcome.current
+        others = [
+            {"reviewer": name, "status": status}
+            for _, name, status in self.store.review_decisions([ins.id])
+            if name != reviewer.name
+        ]
+        plan = self.store.plan_reasons([ins.id]).get(ins.id)
+        return card(ins, outcome.revision, others, plan=plan)
+
+    async def apply(self, request: Request, reviewer: Reviewer) -> Response:
+        instruction_id = request.path_params["instruction_id"]
+        try:
+            outcome = self._act(reviewer, instruction_id, parse_json_object(request.state.body))
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         except UnknownInstruction as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        except StaleRevision as stale:
+            current = self._card(stale, reviewer)
+            return JSONResponse({"error": str(stale), "instruction": current}, status_code=409)
         except ReviewProblem as exc:
             problem = {"error": str(exc), "code": exc.code, "field": exc.field}
             return JSONResponse(problem, status_code=422)
         except (TypeError, ValueError) as exc:
             return JSONResponse({"error": f"malformed request: {exc}"}, status_code=400)
-        return JSONResponse({"instruction": card(after)})
+        body = {"instruction": self._card(outcome, reviewer), "saved": outcome.saved}
+        return JSONResponse(body)
 
     def routes(self) -> list[Route]:
         g = self.guarded
+        save = g(self.apply, write=True, limit=SAVE_LIMIT, what="saves")
         return [
             Route("/login", self.login_page, methods=["GET"]),
             Route("/login", self.login, methods=["POST"]),
@@ -320,19 +456,12 @@ class ReviewApp:
             Route("/img/{image_id}/{size}", g(self.image_file), methods=["GET"]),
             Route("/static/{name}", self.static_file, methods=["GET"]),
             Route("/admin", g(self.admin, admin=True), methods=["GET"]),
-            Route(
-                "/api/instructions/{instruction_id}", g(self.apply, write=True), methods=["POST"]
-            ),
+            Route("/api/instructions/{instruction_id}", save, methods=["POST"]),
         ]
 
 
 def _when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _form(body: bytes) -> dict[str, str]:
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
-    return {k: v[0] for k, v in parsed.items() if v}
 
 
 def _local(target: str | None) -> str:
@@ -354,13 +483,6 @@ def _text(data: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError(f"{key} must be a string")
     return value
-
-
-def _seconds(data: dict[str, Any]) -> float:
-    value = data.get("seconds", 0)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("seconds must be a number")
-    return float(value)
 
 
 def _edit(data: dict[str, Any]) -> Edit | None:

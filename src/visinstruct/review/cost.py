@@ -4,9 +4,11 @@ instruction, against writing the instructions by hand.
 "Accepted" means what the export keeps under the project's export filters (review statuses in
 ``export.review_status``, and no failed check when ``export.drop_failed_checks``): with a
 sampling plan most shipped instructions are never opened, and they count, because that is the
-data the money bought. The paper reports the engine at about 1/6 of manual construction; the
-ratio here is that figure measured on the user's own project, with the rates in
-``review.hourly_rate_usd`` and ``review.manual_minutes_per_instruction``.
+data the money bought. Of those, ``reviewed_kept`` are the ones a reviewer accepted or edited:
+what the admin page calls accepted, so unreviewed items are never shown as accepted. The paper
+reports the engine at about 1/6 of manual construction; the ratio here is that figure measured
+on the user's own project, with the rates in ``review.hourly_rate_usd`` and
+``review.manual_minutes_per_instruction``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class CostSummary:
     manual_minutes_per_instruction: float
     error: ErrorEstimate
     accepted_statuses: list[str] = field(default_factory=list)
+    reviewed_kept: int = 0  # of ``accepted``: those a reviewer accepted or edited
 
     @property
     def model_total_usd(self) -> float:
@@ -76,6 +79,7 @@ class CostSummary:
             "total_usd": round(self.total_usd, 6),
             "accepted": self.accepted,
             "accepted_statuses": self.accepted_statuses,
+            "reviewed_kept": self.reviewed_kept,
             "statuses": self.status_counts,
             "cost_per_accepted_usd": _round(self.cost_per_accepted_usd),
             "manual_minutes_per_instruction": self.manual_minutes_per_instruction,
@@ -95,13 +99,15 @@ def cost_summary(store: Store, config: ProjectConfig) -> CostSummary:
     diverge."""
     statuses = [str(s) for s in config.export.review_status]
     accepted = ExportSource(store, config, dataset_scope(config)).count_kept()
+    counts = store.review_status_counts()
     return CostSummary(
         model_cost_usd={s: store.call_totals(s).cost_usd for s in store.call_stages()},
         review_seconds=store.review_seconds(),
         hourly_rate_usd=config.review.hourly_rate_usd,
         accepted=accepted,
-        status_counts=store.review_status_counts(),
+        status_counts=counts,
         manual_minutes_per_instruction=config.review.manual_minutes_per_instruction,
         error=estimate_error(store),
         accepted_statuses=statuses,
+        reviewed_kept=sum(counts.get(s, 0) for s in ("accepted", "edited") if s in statuses),
     )

@@ -1,10 +1,15 @@
-"""Review actions on instructions: accept, edit, reject, flag.
+"""Review actions on instructions: accept, edit, reject, flag, and undo.
 
-Every action goes through :meth:`ReviewService.apply`, which validates an edit with the same
-checks generation uses (an edited multiple-choice item still has four distinct options and an
-A-D answer; a judgement answer is still Yes/No or 是/否), keeps the instruction id, and writes
-the new row, the audit event (before, after, seconds spent) and the reviewer's decision in one
-transaction.
+Every action goes through :meth:`ReviewService.decide` (or :meth:`ReviewService.undo`), which
+validates an edit with the same checks generation uses (an edited multiple-choice item still
+has four distinct options and an A-D answer; a judgement answer is still Yes/No or 是/否),
+keeps the instruction id, and writes the new row, the audit event (before, after, seconds
+spent, the revision it was made on) and the reviewer's decision in one transaction.
+
+An action names the revision it was made on. One made on an older revision raises
+:class:`StaleRevision` carrying the newer version, so nobody's work is silently overwritten;
+the same reviewer's same action repeated on the same revision (a double key press) and a
+decision the reviewer already made are no-ops, neither written nor timed twice.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ __all__ = [
     "STATUS_OF",
     "Action",
     "Edit",
+    "NothingToUndo",
+    "Outcome",
     "ReviewProblem",
     "ReviewService",
+    "StaleRevision",
     "UnknownInstruction",
     "snapshot",
     "validated_edit",
@@ -67,6 +75,31 @@ class ReviewProblem(InputError):
 
 class UnknownInstruction(InputError):
     """No instruction has the id a request named."""
+
+
+class StaleRevision(InputError):
+    """An action made on a revision that is no longer the instruction's current one."""
+
+    def __init__(self, current: Instruction, revision: str):
+        self.current = current
+        self.revision = revision
+        super().__init__(
+            "this item was changed (by another reviewer or in another tab) after you opened "
+            "it; the newer version is shown: check it and decide again"
+        )
+
+
+class NothingToUndo(ReviewProblem):
+    """The latest action on an instruction is not the reviewer's own to take back."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An instruction after an action, its revision now, and whether anything was written."""
+
+    instruction: Instruction
+    revision: str
+    saved: bool
 
 
 @dataclass(frozen=True)
@@ -123,6 +156,28 @@ class ReviewService:
         self.config = config
         self.rules = _edit_rules(config)
 
+    def _current(self, instruction_id: str) -> Instruction:
+        found = self.store.instruction(instruction_id)
+        if found is None:
+            raise UnknownInstruction(f"no instruction with id {instruction_id!r}")
+        return found
+
+    def _outcome(self, instruction_id: str, result: tuple[str, str]) -> Outcome:
+        outcome, revision = result
+        now = self._current(instruction_id)
+        if outcome == "stale":
+            raise StaleRevision(now, revision)
+        if outcome == "nothing":
+            raise NothingToUndo(
+                "nothing of yours to undo on this item: its latest change is not your action",
+                code="undo",
+            )
+        return Outcome(now, revision, saved=outcome == "saved")
+
+    def _spent(self, seconds: float) -> float:
+        spent = float(seconds) if math.isfinite(seconds) else 0.0
+        return min(max(spent, 0.0), self.config.review.max_seconds_per_action)
+
     def apply(
         self,
         reviewer: Reviewer,
@@ -133,14 +188,31 @@ class ReviewService:
         reason: str | None = None,
         seconds: float = 0.0,
     ) -> Instruction:
-        """Apply one action and return the instruction as stored afterwards."""
+        """Apply one action on whatever is current (for scripts that just read it) and
+        return the instruction as stored afterwards."""
+        outcome = self.decide(
+            reviewer, instruction_id, action, edit=edit, reason=reason, seconds=seconds
+        )
+        return outcome.instruction
+
+    def decide(
+        self,
+        reviewer: Reviewer,
+        instruction_id: str,
+        action: str,
+        *,
+        revision: str | None = None,
+        edit: Edit | None = None,
+        reason: str | None = None,
+        seconds: float = 0.0,
+    ) -> Outcome:
+        """Apply one action made on ``revision`` (None: on whatever is current)."""
         if action not in STATUS_OF:
             raise ReviewProblem(
-                f"unknown action {action!r}; use one of {', '.join(ACTIONS)}", code="action"
+                f"unknown action {action!r}; use one of {', '.join(ACTIONS)} or undo",
+                code="action",
             )
-        before = self.store.instruction(instruction_id)
-        if before is None:
-            raise UnknownInstruction(f"no instruction with id {instruction_id!r}")
+        before = self._current(instruction_id)
         reason = (reason or "").strip() or None
         if reason is not None and len(reason) > _MAX_REASON:
             raise ReviewProblem(
@@ -156,11 +228,19 @@ class ReviewService:
             if snapshot(after) == snapshot(before):
                 action = "accept"  # saved unchanged: what the reviewer did is accept it
         after = after.model_copy(update={"review_status": STATUS_OF[action]})  # type: ignore[index]
-        spent = float(seconds) if math.isfinite(seconds) else 0.0
-        spent = min(max(spent, 0.0), self.config.review.max_seconds_per_action)
-        self.store.record_review(
-            after, reviewer.name, action, reason, (snapshot(before), snapshot(after)), spent
+        result = self.store.record_review(
+            after, reviewer.name, action, reason, (snapshot(before), snapshot(after)),
+            self._spent(seconds), revision,
+        )  # fmt: skip
+        return self._outcome(instruction_id, result)
+
+    def undo(
+        self, reviewer: Reviewer, instruction_id: str, revision: str, *, seconds: float = 0.0
+    ) -> Outcome:
+        """Take back the reviewer's latest action on an instruction (a new revision that
+        restores the one before it; the history keeps both)."""
+        self._current(instruction_id)
+        result = self.store.undo_review(
+            instruction_id, reviewer.name, revision, self._spent(seconds)
         )
-        stored = self.store.instruction(instruction_id)
-        assert stored is not None  # recorded in the transaction just committed
-        return stored
+        return self._outcome(instruction_id, result)

@@ -7,16 +7,16 @@ script writes them with ``textContent``, so model output is always text, never m
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from visinstruct.records import KINDS, LANGUAGES, Instruction
 from visinstruct.store.sqlite import ReviewFilter
 
-__all__ = ["STATUSES", "card", "filter_from_query", "filter_query"]
+__all__ = ["STATUSES", "card", "filter_from_query", "filter_query", "without_status"]
 
 STATUSES = ("unreviewed", "accepted", "edited", "rejected", "flagged")
 PLANS = ("plan", "flagged", "sample")
@@ -63,30 +63,67 @@ def filter_query(f: ReviewFilter, **extra: Any) -> str:
     return urlencode(pairs)
 
 
+def _words(result: Mapping[str, Any]) -> str:
+    """A check's verdict in words: its reason, else its other short text details."""
+    reason = result.get("reason")
+    if isinstance(reason, str) and reason.strip():
+        return reason.strip()
+    skip = {"passed", "score", "reason"}
+    parts = [
+        f"{k}: {v}"
+        for k, v in sorted(result.items())
+        if k not in skip and isinstance(v, str | int | float) and not isinstance(v, bool)
+    ]
+    return "; ".join(parts)
+
+
+def _score(result: Mapping[str, Any]) -> str | None:
+    """The score, where it says more than pass/fail (not exactly 0 or 1)."""
+    score = result.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float) or score in (0, 1):
+        return None
+    return f"{score:.2f}"
+
+
+def without_status(f: ReviewFilter) -> ReviewFilter:
+    """The queue ``f`` regardless of review status: what its progress is counted over."""
+    return replace(f, status=None)
+
+
 def _check_rows(checks: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One readable line per check (name, pass/fail, reason in words, a meaningful score),
+    failed ones first."""
     rows = []
-    for name, result in sorted(checks.items()):
-        passed = result.get("passed") if isinstance(result, dict) else None
-        rest = (
-            {k: v for k, v in result.items() if k != "passed"}
-            if isinstance(result, dict)
-            else result
-        )
-        detail = "" if rest in ({}, None) else json.dumps(rest, ensure_ascii=False, sort_keys=True)
+    for name, result in checks.items():
+        data = result if isinstance(result, dict) else {"reason": str(result)}
+        passed = data.get("passed")
+        text = _words(data)
         rows.append({
             "name": name,
             "passed": passed if isinstance(passed, bool) else None,
-            "detail": detail if len(detail) <= 300 else detail[:299] + "…",
+            "text": text if len(text) <= 200 else text[:199] + "…",
+            "score": _score(data),
         })  # fmt: skip
-    return rows
+    order = {False: 0, None: 1, True: 2}
+    return sorted(rows, key=lambda r: (order[r["passed"]], r["name"]))
 
 
-def card(instruction: Instruction, others: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """One instruction as a page shows it; ``others``: other reviewers' decisions on it."""
+def card(
+    instruction: Instruction,
+    revision: str,
+    others: list[dict[str, str]] | None = None,
+    *,
+    in_queue: bool = True,
+    plan: str | None = None,
+) -> dict[str, Any]:
+    """One instruction as a page shows it. ``revision``: what a save on it must present;
+    ``others``: other reviewers' decisions; ``in_queue``: whether the queue the page was
+    opened from holds it; ``plan``: why it is in the sampling plan, if it is."""
     answer = instruction.answer
     letters = "ABCD"[: len(instruction.choices)]
     return {
         "id": instruction.id,
+        "revision": revision,
         "kind": instruction.kind,
         "kind_label": _KIND_LABEL[instruction.kind],
         "language": instruction.language,
@@ -98,4 +135,6 @@ def card(instruction: Instruction, others: list[dict[str, str]] | None = None) -
         "model": instruction.provenance.model,
         "checks": _check_rows(instruction.checks),
         "others": others or [],
+        "in_queue": in_queue,
+        "plan": plan,
     }

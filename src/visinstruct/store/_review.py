@@ -1,4 +1,11 @@
-"""Reviewers, review events, queues and sampling plans (the review web app)."""
+"""Reviewers, their sessions, review events, queues and sampling plans (the review web app).
+
+Every review action is checked against the revision it was made on, inside the write
+transaction (``BEGIN IMMEDIATE`` holds the database's write lock, so the check and the write
+are one step even with several server processes): a save made on an older revision is refused,
+never applied over the newer one. A revision is the instruction's current revision in
+``store._revisions`` (:func:`revision_token`): every save makes a new one.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from visinstruct.errors import StoreError
-from visinstruct.records import (
-    Instruction,
-)
+from visinstruct.records import Instruction
 from visinstruct.store._core import StoreCore
 from visinstruct.store._revisions import add_revision
 from visinstruct.store._rows import (
@@ -19,22 +24,74 @@ from visinstruct.store._rows import (
     _json,
     _marks,
     instruction_from_row,
-    review_where,
+    live_condition,
 )
-from visinstruct.store._types import (
-    ReviewFilter,
-)
+from visinstruct.store._types import ReviewFilter
 
 _REVIEW_STATES = ("unreviewed", "accepted", "edited", "rejected", "flagged")
+# Matches the partial index ``review_failed`` (migration 0008) term for term, so SQLite can use
+# it; json_each then confirms, so a "passed": false nested in a check's details never counts.
+_MAYBE_FAILED = (
+    "(instr(i.checks, '\"passed\": false') > 0 OR instr(i.checks, '\"passed\":false') > 0)"
+)
+_MODEL = "json_extract(i.provenance, '$.model')"
+_SNAPSHOT_COLUMNS = "i.question, i.choices, i.answer, i.review_status"
+
+
+def revision_token(revision: int) -> str:
+    """The revision token a page shows and a save presents: the id of the instruction's
+    current revision (``store._revisions``; 0 for the content as generated)."""
+    return str(revision)
+
+
+def _snapshot_of(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "question": row["question"],
+        "choices": json.loads(row["choices"]),
+        "answer": row["answer"],
+        "review_status": row["review_status"],
+    }
+
+
+def review_where(f: ReviewFilter) -> tuple[str, list[Any]]:
+    """WHERE clause (over ``instructions i``) for a review queue filter; every term is one an
+    index of migration 0008 serves. Queues hold the live dataset only (imported
+    instructions included): what a reviewer decides on is what ships."""
+    clauses, args = [live_condition(include_imports=True)], list[Any]()
+    for column in ("domain", "kind", "language"):
+        value = getattr(f, column)
+        if value:
+            clauses.append(f"i.{column} = ?")
+            args.append(value)
+    if f.status:
+        clauses.append("i.review_status = ?")
+        args.append(f.status)
+    if f.model:
+        clauses.append(f"{_MODEL} = ?")
+        args.append(f.model)
+    if f.check == "failed":
+        clauses.append(f"{_MAYBE_FAILED} AND {_ANY_FAILED_CHECK}")
+    elif f.check:
+        clauses.append(f"{_MAYBE_FAILED} AND json_type(i.checks, ?) = 'false'")
+        args.append('$."' + f.check.replace('"', "") + '".passed')
+    if f.plan in ("flagged", "sample"):
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample WHERE reason = ?)")
+        args.append(f.plan)
+    elif f.plan == "plan":
+        clauses.append("i.id IN (SELECT instruction_id FROM review_sample)")
+    return " AND ".join(clauses), args
 
 
 class ReviewMixin(StoreCore):
+    # -- reviewers and sessions -------------------------------------------------------------
+
     def add_reviewer(self, name: str, role: str, token_hash: str) -> None:
         """Add a reviewer; only the hash of their token is kept."""
         try:
             with self.transaction() as db:
                 db.execute(
-                    "INSERT INTO reviewers VALUES (?,?,?,?)", (name, role, token_hash, time.time())
+                    "INSERT INTO reviewers (name, role, token_hash, created_at) VALUES (?,?,?,?)",
+                    (name, role, token_hash, time.time()),
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -42,23 +99,227 @@ class ReviewMixin(StoreCore):
             ) from exc
 
     def reviewer_by_token(self, token_hash: str) -> tuple[str, str] | None:
-        """(name, role) of the reviewer whose token hashes to ``token_hash``."""
+        """(name, role) of the (not removed) reviewer whose token hashes to ``token_hash``."""
         row = self._db.execute(
-            "SELECT name, role FROM reviewers WHERE token_hash = ?", (token_hash,)
+            "SELECT name, role FROM reviewers WHERE token_hash = ? AND removed_at IS NULL",
+            (token_hash,),
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
 
+    def _active_reviewer(self, db: sqlite3.Connection, name: str) -> None:
+        row = db.execute(
+            "SELECT 1 FROM reviewers WHERE name = ? AND removed_at IS NULL", (name,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no active reviewer named {name!r} in {self.path}")
+
+    def remove_reviewer(self, name: str) -> int:
+        """Remove a reviewer (their audit trail stays) and end their sessions; returns how
+        many sessions were ended. The token can never log in again."""
+        with self.transaction() as db:
+            self._active_reviewer(db, name)
+            db.execute(
+                "UPDATE reviewers SET removed_at = ?, token_hash = 'removed:' || name "
+                "WHERE name = ?",
+                (time.time(), name),
+            )
+            return db.execute("DELETE FROM review_sessions WHERE reviewer = ?", (name,)).rowcount
+
+    def replace_reviewer_token(self, name: str, token_hash: str) -> int:
+        """Give a reviewer a new token hash and end their sessions (how many: returned)."""
+        with self.transaction() as db:
+            self._active_reviewer(db, name)
+            db.execute("UPDATE reviewers SET token_hash = ? WHERE name = ?", (token_hash, name))
+            return db.execute("DELETE FROM review_sessions WHERE reviewer = ?", (name,)).rowcount
+
     def reviewers(self) -> list[dict[str, Any]]:
-        """Every reviewer with their number of actions and seconds spent."""
+        """Every active reviewer with their number of actions and seconds spent."""
         rows = self._db.execute(
             "SELECT r.name, r.role, r.created_at, COUNT(e.id) AS actions, "
             "COALESCE(SUM(e.seconds), 0) AS seconds FROM reviewers r "
-            "LEFT JOIN review_events e ON e.reviewer = r.name GROUP BY r.name ORDER BY r.name"
+            "LEFT JOIN review_events e ON e.reviewer = r.name WHERE r.removed_at IS NULL "
+            "GROUP BY r.name ORDER BY r.name"
         )
         return [dict(r) for r in rows]
 
+    def create_session(self, id_hash: str, reviewer: str, csrf: str) -> None:
+        now = time.time()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO review_sessions VALUES (?,?,?,?,?)",
+                (id_hash, reviewer, csrf, now, now),
+            )
+
+    def session(self, id_hash: str) -> tuple[str, str, str, float, float] | None:
+        """(reviewer, role, csrf, created_at, seen_at) of a session of an active reviewer."""
+        row = self._db.execute(
+            "SELECT r.name, r.role, s.csrf, s.created_at, s.seen_at FROM review_sessions s "
+            "JOIN reviewers r ON r.name = s.reviewer WHERE s.id_hash = ? "
+            "AND r.removed_at IS NULL",
+            (id_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), str(row[1]), str(row[2]), float(row[3]), float(row[4])
+
+    def touch_session(self, id_hash: str, now: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE review_sessions SET seen_at = ? WHERE id_hash = ?", (now, id_hash))
+
+    def end_session(self, id_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM review_sessions WHERE id_hash = ?", (id_hash,))
+
+    def end_stale_sessions(self, created_before: float, seen_before: float) -> int:
+        with self.transaction() as db:
+            return db.execute(
+                "DELETE FROM review_sessions WHERE created_at < ? OR seen_at < ?",
+                (created_before, seen_before),
+            ).rowcount
+
+    # -- revisions ----------------------------------------------------------------------------
+
+    def current_revisions(self, instruction_ids: Sequence[str]) -> dict[str, str]:
+        """The current revision token of each of these instructions."""
+        rows = self._db.execute(
+            "SELECT i.id, i.revision FROM current_instructions i "
+            f"WHERE i.id IN ({_marks(instruction_ids)})",
+            list(instruction_ids),
+        )
+        return {str(r[0]): revision_token(int(r[1])) for r in rows}
+
+    def current_revision(self, instruction_id: str) -> str | None:
+        """The revision token a save on this instruction must present (None: no such id)."""
+        return self.current_revisions([instruction_id]).get(instruction_id)
+
+    def _state_in(self, db: sqlite3.Connection, instruction_id: str) -> tuple[sqlite3.Row, str]:
+        row = db.execute(
+            f"SELECT i.image_id, {_SNAPSHOT_COLUMNS}, i.revision "
+            "FROM current_instructions i WHERE i.id = ?",
+            (instruction_id,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no instruction with id {instruction_id!r}")
+        return row, revision_token(int(row["revision"]))
+
+    def _repeat_of_last(
+        self, db: sqlite3.Connection, instruction_id: str, reviewer: str, action: str,
+        revision: str, after: dict[str, Any] | None,
+    ) -> bool:  # fmt: skip
+        """Whether the latest event is this very action, made on ``revision``: a repeat
+        (a double key press) that must change nothing."""
+        last = db.execute(
+            "SELECT reviewer, action, revision, after FROM review_events "
+            "WHERE instruction_id = ? ORDER BY id DESC LIMIT 1",
+            (instruction_id,),
+        ).fetchone()
+        return (
+            last is not None
+            and (last["reviewer"], last["action"], last["revision"]) == (reviewer, action, revision)
+            and (after is None or json.loads(last["after"]) == after)
+        )
+
+    def _decision_in(self, db: sqlite3.Connection, instruction_id: str, reviewer: str) -> Any:
+        row = db.execute(
+            "SELECT status FROM review_decisions WHERE instruction_id = ? AND reviewer = ?",
+            (instruction_id, reviewer),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _write_event(
+        self, db: sqlite3.Connection, instruction_id: str, image_id: str, reviewer: str,
+        action: str, reason: str | None, snapshots: tuple[dict[str, Any], dict[str, Any]],
+        seconds: float, revision: str, undoes: int | None = None,
+    ) -> None:  # fmt: skip
+        """A new revision of the instruction (its content and status; the generated row and
+        earlier revisions stay), the audit event and the reviewer's decision (removed when an
+        undo takes it back to none)."""
+        after, now = snapshots[1], time.time()
+        prior = self._decision_in(db, instruction_id, reviewer)
+        add_revision(
+            db, instruction_id, author=f"reviewer:{reviewer}", action=action, reason=reason,
+            changes={k: after[k] for k in ("question", "choices", "answer", "review_status")},
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO review_events (instruction_id, image_id, reviewer, action, status, "
+            "reason, before, after, seconds, created_at, revision, prior_decision, undoes) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (instruction_id, image_id, reviewer, action, after["review_status"], reason,
+             _json(snapshots[0]), _json(after), seconds, now, revision, prior, undoes),
+        )  # fmt: skip
+        decision = after["review_status"]
+        if undoes is not None:
+            undone = db.execute("SELECT prior_decision FROM review_events WHERE id = ?", (undoes,))
+            decision = undone.fetchone()[0]
+        if decision is None:
+            db.execute(
+                "DELETE FROM review_decisions WHERE instruction_id = ? AND reviewer = ?",
+                (instruction_id, reviewer),
+            )
+            return
+        db.execute(
+            "INSERT INTO review_decisions VALUES (?,?,?,?) ON CONFLICT(instruction_id, "
+            "reviewer) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            (instruction_id, reviewer, decision, now),
+        )
+
+    def record_review(
+        self, after: Instruction, reviewer: str, action: str, reason: str | None,
+        snapshots: tuple[dict[str, Any], dict[str, Any]], seconds: float,
+        revision: str | None = None,
+    ) -> tuple[str, str]:  # fmt: skip
+        """Apply one review action atomically if ``revision`` (None: whatever is current) is
+        still the instruction's. Returns (outcome, revision now): ``saved``; ``stale`` (made
+        on an older revision: nothing written); ``repeat`` (the same reviewer's same action
+        on the same revision was just saved: nothing written); ``unchanged`` (the reviewer's
+        decision already says this and the content is the same: nothing written)."""
+        with self.transaction() as db:
+            row, current = self._state_in(db, after.id)
+            if revision is not None and revision != current:
+                repeat = self._repeat_of_last(
+                    db, after.id, reviewer, action, revision, snapshots[1]
+                )
+                return ("repeat" if repeat else "stale"), current
+            before = _snapshot_of(row)
+            mine = self._decision_in(db, after.id, reviewer)
+            if before == snapshots[1] and mine == after.review_status:
+                return "unchanged", current
+            self._write_event(
+                db, after.id, row["image_id"], reviewer, action, reason, (before, snapshots[1]),
+                seconds, current,
+            )  # fmt: skip
+            return "saved", self._state_in(db, after.id)[1]
+
+    def undo_review(
+        self, instruction_id: str, reviewer: str, revision: str, seconds: float
+    ) -> tuple[str, str]:
+        """Take back the latest action on an instruction, if it is ``reviewer``'s: a new event
+        that restores the content and status before it (the undone event stays). Outcomes as
+        :meth:`record_review`, plus ``nothing`` (the latest action is not theirs to undo)."""
+        with self.transaction() as db:
+            row, current = self._state_in(db, instruction_id)
+            if revision != current:
+                repeat = self._repeat_of_last(db, instruction_id, reviewer, "undo", revision, None)
+                return ("repeat" if repeat else "stale"), current
+            last = db.execute(
+                "SELECT id, reviewer, action, before FROM review_events "
+                "WHERE instruction_id = ? ORDER BY id DESC LIMIT 1",
+                (instruction_id,),
+            ).fetchone()
+            if last is None or last["reviewer"] != reviewer or last["action"] == "undo":
+                return "nothing", current
+            snapshots = (_snapshot_of(row), json.loads(last["before"]))
+            self._write_event(
+                db, instruction_id, row["image_id"], reviewer, "undo", None, snapshots, seconds,
+                current, undoes=int(last["id"]),
+            )  # fmt: skip
+            return "saved", self._state_in(db, instruction_id)[1]
+
+    # -- queues -------------------------------------------------------------------------------
+
     def review_queue(self, f: ReviewFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-        """One row per image with a matching instruction, in image id order: counts by status."""
+        """One row per image with a matching instruction, in image id order: counts by status
+        and how many of its matching instructions are in the sampling plan (and why)."""
         where, args = review_where(f)
         # The page's image ids first (an index walk), then counts for those images only: a
         # deep page does not aggregate every image before it. CROSS JOIN keeps the page as
@@ -68,8 +329,11 @@ class ReviewMixin(StoreCore):
             "ORDER BY i.image_id LIMIT ? OFFSET ?) "
             "SELECT i.image_id, MIN(i.domain) AS domain, COUNT(*) AS n, "
             + ", ".join(f"SUM(i.review_status = '{s}') AS {s}" for s in _REVIEW_STATES)
-            + f", SUM({_ANY_FAILED_CHECK}) AS failed FROM page CROSS JOIN instructions i "
-            f"ON i.image_id = page.image_id WHERE {where} GROUP BY i.image_id ORDER BY i.image_id",
+            + f", SUM({_MAYBE_FAILED} AND {_ANY_FAILED_CHECK}) AS failed, "
+            "COUNT(s.reason) AS planned, COALESCE(SUM(s.reason = 'sample'), 0) AS sampled "
+            "FROM page CROSS JOIN instructions i ON i.image_id = page.image_id "
+            "LEFT JOIN review_sample s ON s.instruction_id = i.id "
+            f"WHERE {where} GROUP BY i.image_id ORDER BY i.image_id",
             [*args, limit, offset, *args],
         )
         return [dict(r) for r in rows]
@@ -82,6 +346,32 @@ class ReviewMixin(StoreCore):
         ).fetchone()
         return int(row[0]), int(row[1])
 
+    def review_status_totals(self, f: ReviewFilter) -> dict[str, int]:
+        """Instructions per review status matching a filter (every status, zeros included)."""
+        where, args = review_where(f)
+        if f.check:  # GROUP BY would walk the status index and parse every row's checks;
+            # sums let SQLite start from the partial index of failed rows (60 ms → 2 ms)
+            row = self._db.execute(
+                "SELECT "
+                + ", ".join(f"COALESCE(SUM(i.review_status = '{s}'), 0)" for s in _REVIEW_STATES)
+                + f" FROM instructions i WHERE {where}",
+                args,
+            ).fetchone()
+            return dict(zip(_REVIEW_STATES, map(int, row), strict=True))
+        rows = self._db.execute(
+            f"SELECT i.review_status, COUNT(*) FROM instructions i WHERE {where} GROUP BY 1", args
+        )
+        return {s: 0 for s in _REVIEW_STATES} | {str(r[0]): int(r[1]) for r in rows}
+
+    def reviewer_pace(self, reviewer: str, since: float) -> int:
+        """How many decisions (undos not counted) ``reviewer`` made since ``since``."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM review_events WHERE reviewer = ? AND created_at >= ? "
+            "AND action != 'undo'",
+            (reviewer, since),
+        ).fetchone()
+        return int(row[0])
+
     def review_neighbour(self, image_id: str, f: ReviewFilter, *, forward: bool) -> str | None:
         """The next (or previous) image of the queue after ``image_id``, in image id order."""
         where, args = review_where(f)
@@ -91,6 +381,33 @@ class ReviewMixin(StoreCore):
             [image_id, *args],
         ).fetchone()
         return None if row[0] is None else str(row[0])
+
+    def review_position(self, image_id: str, f: ReviewFilter) -> int:
+        """How many queue images come before ``image_id`` (its 0-based place in the queue)."""
+        where, args = review_where(f)
+        row = self._db.execute(
+            f"SELECT COUNT(DISTINCT i.image_id) FROM instructions i WHERE i.image_id < ? "
+            f"AND {where}",
+            [image_id, *args],
+        ).fetchone()
+        return int(row[0])
+
+    def queue_members(self, image_id: str, f: ReviewFilter) -> set[str]:
+        """The ids of ``image_id``'s instructions that the queue ``f`` holds."""
+        where, args = review_where(f)
+        rows = self._db.execute(
+            f"SELECT i.id FROM instructions i WHERE i.image_id = ? AND {where}", [image_id, *args]
+        )
+        return {str(r[0]) for r in rows}
+
+    def plan_reasons(self, instruction_ids: Sequence[str]) -> dict[str, str]:
+        """Why each of these instructions is in the sampling plan (``flagged``/``sample``)."""
+        rows = self._db.execute(
+            "SELECT instruction_id, reason FROM review_sample "
+            f"WHERE instruction_id IN ({_marks(instruction_ids)})",
+            list(instruction_ids),
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def image_instructions(self, image_id: str) -> list[Instruction]:
         rows = self._db.execute(
@@ -104,37 +421,6 @@ class ReviewMixin(StoreCore):
             "SELECT * FROM current_instructions WHERE id = ?", (instruction_id,)
         ).fetchone()
         return None if row is None else instruction_from_row(row)
-
-    def record_review(
-        self, after: Instruction, reviewer: str, action: str, reason: str | None,
-        snapshots: tuple[dict[str, Any], dict[str, Any]], seconds: float,
-        expected: int | None = None,
-    ) -> int:  # fmt: skip
-        """Apply one review action atomically: a new revision of the instruction (its content
-        and status; the generated row stays), the audit event with before/after, and the
-        reviewer's latest decision. With ``expected``, refused (StaleRevisionError) when the
-        instruction has changed since that revision."""
-        now = time.time()
-        with self.transaction() as db:
-            add_revision(
-                db, after.id, author=f"reviewer:{reviewer}", action=action, reason=reason,
-                changes={"question": after.question, "choices": list(after.choices),
-                         "answer": after.answer, "review_status": after.review_status},
-                expected=expected,
-            )  # fmt: skip
-            cursor = db.execute(
-                "INSERT INTO review_events (instruction_id, image_id, reviewer, action, status, "
-                "reason, before, after, seconds, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (after.id, after.image_id, reviewer, action, after.review_status, reason,
-                 _json(snapshots[0]), _json(snapshots[1]), seconds, now),
-            )  # fmt: skip
-            db.execute(
-                "INSERT INTO review_decisions VALUES (?,?,?,?) ON CONFLICT(instruction_id, "
-                "reviewer) DO UPDATE SET status = excluded.status, "
-                "updated_at = excluded.updated_at",
-                (after.id, reviewer, after.review_status, now),
-            )
-        return int(cursor.lastrowid or 0)
 
     def review_events(
         self, *, instruction_id: str | None = None, reviewer: str | None = None,
@@ -232,13 +518,3 @@ class ReviewMixin(StoreCore):
             list(instruction_ids),
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-    def review_position(self, image_id: str, f: ReviewFilter) -> int:
-        """How many queue images come before ``image_id`` (its 0-based place in the queue)."""
-        where, args = review_where(f)
-        row = self._db.execute(
-            f"SELECT COUNT(DISTINCT i.image_id) FROM instructions i WHERE i.image_id < ? "
-            f"AND {where}",
-            [image_id, *args],
-        ).fetchone()
-        return int(row[0])

@@ -122,12 +122,3 @@ class RevisionsMixin(StoreCore):
             entry["choices"] = json.loads(entry["choices"])
             history.append(entry)
         return history
-
-    def current_revision(self, instruction_id: str) -> int:
-        """The id of the instruction's current revision (0: as generated)."""
-        row = self._db.execute(
-            "SELECT COALESCE(head, 0) FROM instructions WHERE id = ?", (instruction_id,)
-        ).fetchone()
-        if row is None:
-            raise StoreError(f"no instruction with id {instruction_id}")
-        return int(row[0])

@@ -24,7 +24,7 @@ from visinstruct.records import (
     Record,
     RejectedItem,
 )
-from visinstruct.store._types import DatasetScope, Head, ReviewFilter
+from visinstruct.store._types import DatasetScope, Head
 
 RAW_LIMIT = 20_000
 _RAW_LIMIT = RAW_LIMIT
@@ -240,6 +240,11 @@ _IN_HEADS = (
 )
 
 
+def live_condition(include_imports: bool) -> str:
+    """The condition (over a row ``i`` of instructions) for being in the live dataset."""
+    return f"({_IN_HEADS} OR i.config_hash LIKE 'import:%')" if include_imports else _IN_HEADS
+
+
 def scoped(scope: DatasetScope) -> tuple[str, list[Any]]:
     """``FROM <rows> i WHERE <condition>`` for the instructions that make up the dataset of
     ``scope``, with their current content (or, for a pinned version, the content they had when
@@ -248,10 +253,7 @@ def scoped(scope: DatasetScope) -> tuple[str, list[Any]]:
     so a query for one image's instructions costs the same at a million as at ten."""
     if scope.version is not None:
         return f"FROM {_PINNED} i WHERE 1", [scope.version]
-    where = _IN_HEADS
-    if scope.include_imports:
-        where = f"({where} OR i.config_hash LIKE 'import:%')"
-    return f"FROM current_instructions i WHERE {where}", []
+    return f"FROM current_instructions i WHERE {live_condition(scope.include_imports)}", []
 
 
 def instruction_from_row(r: sqlite3.Row) -> Instruction:
@@ -262,30 +264,3 @@ def instruction_from_row(r: sqlite3.Row) -> Instruction:
         checks=json.loads(r["checks"]), review_status=r["review_status"],
         revision=r["revision"],
     )  # fmt: skip
-
-
-def review_where(f: ReviewFilter) -> tuple[str, list[Any]]:
-    """WHERE clause (over ``instructions i``) for a review queue filter."""
-    clauses, args = ["1"], list[Any]()
-    for column in ("domain", "kind", "language"):
-        value = getattr(f, column)
-        if value:
-            clauses.append(f"i.{column} = ?")
-            args.append(value)
-    if f.status:
-        clauses.append("i.review_status = ?")
-        args.append(f.status)
-    if f.model:
-        clauses.append("json_extract(i.provenance, '$.model') = ?")
-        args.append(f.model)
-    if f.check == "failed":
-        clauses.append(_ANY_FAILED_CHECK)
-    elif f.check:
-        clauses.append("json_type(i.checks, ?) = 'false'")
-        args.append('$."' + f.check.replace('"', "") + '".passed')
-    if f.plan in ("flagged", "sample"):
-        clauses.append("i.id IN (SELECT instruction_id FROM review_sample WHERE reason = ?)")
-        args.append(f.plan)
-    elif f.plan == "plan":
-        clauses.append("i.id IN (SELECT instruction_id FROM review_sample)")
-    return " AND ".join(clauses), args

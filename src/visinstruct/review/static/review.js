@@ -1,5 +1,7 @@
 // The review page: actions on instructions, saved as JSON without reloading the page.
 // Model output is untrusted: it is only ever written with textContent or .value, never as HTML.
+// Every save sends the revision the card shows; the server refuses a stale one (409) with the
+// newer version, which is drawn in its place. The server measures the time spent, not us.
 (() => {
   "use strict";
   const items = document.getElementById("items");
@@ -11,7 +13,8 @@
   const LETTERS = "ABCD";
   const YES_NO = { en: ["Yes", "No"], zh: ["是", "否"] };
   let current = 0;
-  let mark = performance.now(); // time spent is counted from the last save (or page load)
+  const undoable = []; // cards whose latest action here can be undone, newest last
+  const progress = document.getElementById("progress");
 
   // -- small helpers ----------------------------------------------------------------------
   const el = (tag, props = {}, children = []) => {
@@ -28,6 +31,52 @@
     say.timer = setTimeout(() => (toast.className = "toast"), 1800);
   };
 
+  const inQueue = (card) => card.dataset.inQueue !== "no";
+  const undecided = (card) => card.classList.contains("status-unreviewed");
+
+  // The next card of the queue after ``from`` (before it, for step -1) that is still undecided;
+  // -1 when none is.
+  function nextOpen(from, step = 1) {
+    for (let i = from + step; i >= 0 && i < cards.length; i += step) {
+      if (inQueue(cards[i]) && undecided(cards[i])) return i;
+    }
+    return -1;
+  }
+
+  function firstOpen() {
+    const open = nextOpen(-1);
+    if (open >= 0) return open;
+    const any = cards.findIndex(inQueue);
+    return any >= 0 ? any : 0;
+  }
+
+  function walk(step) {
+    const to = nextOpen(current, step);
+    if (to >= 0) focusCard(to);
+    else say(step > 0 ? "No undecided item of this queue below" : "No undecided item above");
+  }
+
+  // After a decision: on to the next undecided item of the queue, wherever it is on the page.
+  function advance(card) {
+    const index = cards.indexOf(card);
+    let to = nextOpen(index);
+    if (to < 0) to = nextOpen(-1);
+    if (to >= 0 && to !== index) focusCard(to);
+    else if (to < 0) say("Every item of this queue here is decided: n for the next image");
+  }
+
+  function countProgress(before, after) {
+    if (!progress || (before === "unreviewed") === (after === "unreviewed")) return;
+    const step = after === "unreviewed" ? -1 : 1;
+    const decided = progress.querySelector('[data-role="decided"]');
+    const remaining = progress.querySelector('[data-role="remaining"]');
+    const bar = progress.querySelector('[data-role="bar"]');
+    const num = (node) => Number(node.textContent.replace(/[^0-9]/g, ""));
+    decided.textContent = (num(decided) + step).toLocaleString("en");
+    remaining.textContent = (num(remaining) - step).toLocaleString("en");
+    bar.value = Number(bar.value) + step;
+  }
+
   function focusCard(index) {
     if (!cards.length) return;
     current = Math.max(0, Math.min(cards.length - 1, index));
@@ -36,16 +85,29 @@
     cards[current].scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
-  function showError(card, message) {
+  function showError(card, message, field = null) {
     const box = part(card, "error");
     box.textContent = message || "";
     box.hidden = !message;
+    card.querySelectorAll(".refused").forEach((node) => {
+      node.classList.remove("refused");
+      node.removeAttribute("aria-invalid");
+    });
+    if (!field) return;
+    const selector = field === "choices" ? "[name^=choice-]" : `[name="${field}"]`;
+    const controls = Array.from(part(card, "panel").querySelectorAll(selector));
+    controls.forEach((node) => {
+      node.classList.add("refused");
+      node.setAttribute("aria-invalid", "true");
+    });
+    if (controls.length) controls[0].focus();
   }
 
   // Draw the stored instruction back into its card.
   function render(card, ins) {
     card.dataset.kind = ins.kind;
     card.dataset.language = ins.language;
+    card.dataset.revision = ins.revision;
     card.className = card.className.replace(/status-\w+/, `status-${ins.status}`);
     part(card, "status").textContent = ins.status;
     part(card, "question").textContent = ins.question;
@@ -57,11 +119,19 @@
       ),
     );
     list.hidden = ins.choices.length === 0;
+    const others = part(card, "others");
+    others.replaceChildren(
+      "Other reviewers: ",
+      ...ins.others.map((o, i) => el("span", { textContent: (i ? ", " : "") + `${o.reviewer}: ${o.status}` })),
+    );
+    others.hidden = ins.others.length === 0;
   }
 
+  // Save one action; resolves to true when it is stored (now or already), false if not.
   async function send(card, body) {
     showError(card, "");
-    body.seconds = (performance.now() - mark) / 1000;
+    body.revision = card.dataset.revision;
+    const before = part(card, "status").textContent;
     let response;
     try {
       response = await fetch(`/api/instructions/${encodeURIComponent(card.dataset.id)}`, {
@@ -79,15 +149,28 @@
       window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
       return false;
     }
+    if (response.status === 409 && out.instruction) {
+      render(card, out.instruction); // the newer version, in place of the one we acted on
+      countProgress(before, out.instruction.status);
+      closePanel(card);
+      showError(card, out.error);
+      say("Not saved: someone changed this item", true);
+      return false;
+    }
     if (!response.ok) {
-      showError(card, out.error || `HTTP ${response.status}`);
+      showError(card, out.error || `HTTP ${response.status}`, out.field);
       say("Not saved", true);
       return false;
     }
-    mark = performance.now();
     render(card, out.instruction);
+    countProgress(before, out.instruction.status);
     closePanel(card);
-    say(`Saved: ${out.instruction.status}`);
+    if (out.saved && body.action !== "undo") {
+      const at = undoable.indexOf(card);
+      if (at >= 0) undoable.splice(at, 1);
+      undoable.push(card);
+    }
+    say(out.saved ? `Saved: ${out.instruction.status}` : `Already ${out.instruction.status}`);
     return true;
   }
 
@@ -136,13 +219,15 @@
     panel.hidden = false;
     card.classList.add("editing");
     panel.dataset.mode = "edit";
-    panel.submit = () =>
-      send(card, {
+    panel.submit = async () => {
+      const saved = await send(card, {
         action: "edit",
         question: question.value,
         choices: options.map((o) => o.value),
         answer: answer.value,
       });
+      if (saved) advance(card);
+    };
     save.onclick = panel.submit;
     cancel.onclick = () => { closePanel(card); card.focus(); };
     question.focus();
@@ -157,7 +242,9 @@
     panel.replaceChildren(field("Reason", reason), el("div", { className: "row" }, [confirm, cancel]));
     panel.hidden = false;
     panel.dataset.mode = "reject";
-    panel.submit = () => send(card, { action: "reject", reason: reason.value });
+    panel.submit = async () => {
+      if (await send(card, { action: "reject", reason: reason.value })) advance(card);
+    };
     confirm.onclick = panel.submit;
     cancel.onclick = () => { closePanel(card); card.focus(); };
     reason.focus();
@@ -166,7 +253,14 @@
   async function act(card, action) {
     if (action === "edit") return openEditor(card);
     if (action === "reject") return openReject(card);
-    if (await send(card, { action })) focusCard(cards.indexOf(card) + 1);
+    if (await send(card, { action })) advance(card);
+  }
+
+  async function undo() {
+    const card = undoable.pop();
+    if (!card) return say("Nothing to undo on this page");
+    focusCard(cards.indexOf(card));
+    if (await send(card, { action: "undo" })) say(`Undone: ${part(card, "status").textContent}`);
   }
 
   // -- wiring -------------------------------------------------------------------------------
@@ -202,8 +296,9 @@
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const keys = {
-      j: () => focusCard(current + 1), ArrowDown: () => focusCard(current + 1),
-      k: () => focusCard(current - 1), ArrowUp: () => focusCard(current - 1),
+      j: () => walk(1), ArrowDown: () => walk(1),
+      k: () => walk(-1), ArrowUp: () => walk(-1),
+      u: () => undo(),
       a: () => card && act(card, "accept"), e: () => card && act(card, "edit"),
       r: () => card && act(card, "reject"), f: () => card && act(card, "flag"),
       n: () => go("next-image"), ArrowRight: () => go("next-image"),
@@ -218,5 +313,5 @@
     }
   });
   document.getElementById("help-toggle").addEventListener("click", () => (help.hidden = !help.hidden));
-  focusCard(0);
+  focusCard(firstOpen());
 })();
