@@ -60,7 +60,12 @@ __all__ = [
 ]
 
 PAGE = 500
-PRE_MODEL_CHECKS: tuple[str, ...] = (*LOCAL_CHECKS, "duplicate", "duplicate_across")
+PRE_MODEL_CHECKS: tuple[str, ...] = (
+    *LOCAL_CHECKS,
+    "duplicate",
+    "contradiction",
+    "duplicate_across",
+)
 
 
 Scope = tuple[str | None, str | None]
