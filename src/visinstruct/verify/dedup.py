@@ -37,12 +37,14 @@ from dataclasses import dataclass, field
 from visinstruct.records import CheckResult, Instruction
 from visinstruct.verify.local import answer_text
 from visinstruct.verify.text import (
-    numbers_in,
+    counts_in,
+    names_in,
     option_tokens,
     question_sequence,
     question_tokens,
     tokens,
     yes_no_of,
+    zh_names_in,
 )
 
 __all__ = [
@@ -68,20 +70,27 @@ def jaccard(a: set[str], b: set[str]) -> float:
 def answers_conflict(a: Instruction, b: Instruction) -> bool:
     """Whether two answers of one kind cannot both be right for one question: judgement and
     multiple-choice answers (by the option's text) that differ; short answers that state
-    different numbers, opposite Yes/No, or share no word. Long answers never conflict here:
+    different numbers, opposite Yes/No, different names, or share no word. Long answers never conflict here:
     two descriptions may differ and both be right."""
     if a.kind in ("judgement", "multiple_choice"):
         return set(tokens(answer_text(a))) != set(tokens(answer_text(b)))
     if a.kind != "short_vqa":
         return False
-    numbers = numbers_in(a.answer), numbers_in(b.answer)
+    numbers = counts_in(a.answer), counts_in(b.answer)
     if all(numbers) and numbers[0] != numbers[1]:
         return True
     said = yes_no_of(a.answer), yes_no_of(b.answer)
     if all(said) and said[0] != said[1]:
         return True
+    names = _names(a.answer), _names(b.answer)
+    if all(names) and not names[0] & names[1]:
+        return True
     words = set(option_tokens(a.answer)), set(option_tokens(b.answer))
     return all(words) and not words[0] & words[1] and not all(numbers)
+
+
+def _names(text: str) -> set[str]:
+    return names_in(text) | zh_names_in(text)
 
 
 def _same_answer(a: Instruction, b: Instruction) -> bool:

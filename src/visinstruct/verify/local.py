@@ -18,6 +18,7 @@ from visinstruct.generate.validate import LETTERS, han_share
 from visinstruct.records import CheckResult, ImageRecord, Instruction
 from visinstruct.seeds._text import normalise
 from visinstruct.verify.text import (
+    counts_in,
     foreign_han,
     foreign_latin,
     has_han,
@@ -25,7 +26,6 @@ from visinstruct.verify.text import (
     names_in,
     numbers_in,
     option_tokens,
-    states_count,
     tokens,
     yes_no_of,
     zh_names_in,
@@ -51,6 +51,17 @@ _YN_EN = re.compile(
 _WH_ZH = re.compile(r"什么|哪|谁|几|多少|怎么|怎样|为什么|如何|何")
 _YN_ZH = re.compile(r"吗[？?]?$|么[？?]?$|是否|是不是|有没有|能否|可否|会不会|对不对|是.+还是")
 _HOW_MANY = re.compile(r"^how (many|much)\b|多少|几[个只条张位人辆棵本块种次]")
+# Questions and answers that count or compute: their numbers may be derived, not stated.
+_ARITHMETIC = re.compile(
+    r"how many|how much|total|in all|altogether|combined|\bsum\b|difference|more than|"
+    r"fewer than|less than|times as|twice|\bhalf\b|average|percent|per cent|%|多少|"
+    r"几[个只条张位人辆棵本块种次件]|一共|总共|合计|总计|相差|差距|之和|多出|少了|倍|平均|比.+[多少]"
+)
+# Questions whose short answer is a name, so that its first word counts as one ("Casio.").
+_NAME_QUESTION = re.compile(
+    r"^(who|whose|whom|where)\b|\b(which|what) (city|country|town|brand|make|company|team|"
+    r"person|street|landmark|building|shop|store|restaurant)\b|\bname\b|\bcalled\b"
+)
 _JUDGEMENT_WORDS = {"en": ("Yes", "No"), "zh": ("是", "否")}
 _HAN_CHARS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Fewer Chinese characters than this in the context and Chinese names go unchecked.
@@ -134,12 +145,13 @@ def _derivable(value: str, known: set[str]) -> bool:
     return False
 
 
-def _missing_names(answer: str, context: str) -> tuple[int, list[str]]:
+def _missing_names(ins: Instruction, answer: str, context: str) -> tuple[int, list[str]]:
     """(names checked, names the context lacks). Latin names must be context words; Chinese
     names (jieba's tagger) must occur in the context's Chinese text, and are not checked when
     the context holds none (an English caption cannot ground 埃菲尔铁塔 without a translator)."""
     context_words = set(tokens(context))
-    names = names_in(answer)
+    leading = ins.kind != "long_vqa" and _NAME_QUESTION.search(ins.question.lower()) is not None
+    names = names_in(answer, leading=leading)
     missing = sorted(n for n in names if not set(tokens(n)) <= context_words)
     checked = len(names)
     if has_han(answer) and len(_HAN_CHARS.findall(context)) >= _LEAST_CHINESE_CONTEXT:
@@ -156,8 +168,9 @@ def check_grounding(
     """Numbers and names in the answer must appear in the caption, OCR text or prior.
 
     Sees: numbers in digits, English number words and Chinese numerals that count (三只, 两个,
-    十二; not 一张 or 十分), also sums, differences, products and ratios of two known numbers
-    and counts of OCR lines or prior list items; Latin names by their capitals; Chinese names
+    十二; not 一张 or 十分), and counts of OCR lines or prior list items; where the question or
+    answer counts or computes (how many, total, 一共, 相差 ...), also sums, differences,
+    products and ratios of two known numbers, so there a small wrong count often passes; Latin names by their capitals; Chinese names
     (people, places, organisations, brands) by jieba's tagger. Cannot see: a wrong claim made
     of ordinary words ("the dog is asleep"), names written in lower case, Chinese names when
     the context has no Chinese text, or a number whose arithmetic takes more than two steps.
@@ -169,12 +182,15 @@ def check_grounding(
         return None
     answer = answer_text(ins)
     context = ctx.text + "\n" + ins.question
-    known_numbers = numbers_in(context) | ctx.counted
+    known_numbers = counts_in(context) | ctx.counted
     numbers = numbers_in(answer)
+    computes = _ARITHMETIC.search(normalise(ins.question + " " + answer)) is not None
     missing = sorted(
-        n for n in numbers if n not in known_numbers and not _derivable(n, known_numbers)
+        n
+        for n in numbers
+        if n not in known_numbers and not (computes and _derivable(n, known_numbers))
     )
-    names_checked, missing_names = _missing_names(answer, context)
+    names_checked, missing_names = _missing_names(ins, answer, context)
     missing += missing_names
     checked = len(numbers) + names_checked
     if not checked:
@@ -246,7 +262,7 @@ def check_type(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> Che
         elif (
             ins.kind == "short_vqa"
             and _HOW_MANY.search(normalise(ins.question))
-            and not states_count(ins.answer)
+            and not counts_in(ins.answer)
             and said != "no"
         ):
             problem = "a count question whose answer holds no number"

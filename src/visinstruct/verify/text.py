@@ -18,6 +18,7 @@ from typing import Any
 from visinstruct.seeds._text import canonical, normalise
 
 __all__ = [
+    "counts_in",
     "foreign_han",
     "foreign_latin",
     "is_no",
@@ -28,14 +29,16 @@ __all__ = [
     "option_tokens",
     "question_sequence",
     "question_tokens",
-    "states_count",
     "tokens",
     "yes_no_of",
     "zh_names_in",
 ]
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+# A Chinese character is a token of its own, and ends a run of letters or digits (Leica相机).
+_TOKEN = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+)
 _DIGITS = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 _EN_NUMBERS = {
     "zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -90,9 +93,14 @@ _ZH_IN_IMAGE = re.compile("图[中里上内]")
 def question_sequence(text: str) -> list[str]:
     """The tokens that carry a question's meaning, in order: :func:`canonical` drops
     articles, fillers and "image" synonyms; auxiliaries and "in the image" (图中) go too, and
-    words are lightly stemmed, so two wordings of one question share (nearly) all of them."""
+    words are lightly stemmed, so two wordings of one question share (nearly) all of them.
+    ("image" goes as well: every question here is about the image.)"""
     words = _TOKEN.findall(_ZH_IN_IMAGE.sub("", canonical(text))) or tokens(text)
-    return [_stem(_SAME_WORD.get(w, w)) for w in words if w not in _AUXILIARIES]
+    return [
+        _stem(_SAME_WORD.get(w, w))
+        for w in words
+        if w not in _AUXILIARIES and w not in ("image", "images")
+    ]
 
 
 def question_tokens(text: str) -> set[str]:
@@ -164,21 +172,15 @@ def numbers_in(text: str) -> set[str]:
     return found | _zh_numbers(text)
 
 
-def states_count(text: str) -> bool:
-    """Whether ``text`` answers "how many": a number, or 一 before a measure word (一只)."""
-    return bool(numbers_in(text)) or re.search(
-        "一(?:" + "|".join(_ZH_MEASURES) + ")", text
-    ) is not None
-
-
-def names_in(text: str) -> set[str]:
+def names_in(text: str, *, leading: bool = False) -> set[str]:
     """Latin words written as names (capitalised mid-sentence, ALL CAPS, or with inner
     capitals and digits such as "iPhone 15"), lower-cased. The first word of a sentence is a
-    name only when its shape says so, since capitals there say nothing; in Chinese prose there
-    are no sentence capitals, so every capitalised Latin word there is a name."""
+    name only when its shape says so, since capitals there say nothing, or with ``leading``
+    (a short answer to "who" or "which brand": "Casio."); in Chinese prose there are no
+    sentence capitals, so every capitalised Latin word there is a name."""
     names: set[str] = set()
     chinese = has_han(text)
-    sentence_start = True
+    sentence_start = not leading
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9'’\-]*|[.!?:;]", text):
         word = match.group()
         if word in ".!?:;":
@@ -303,6 +305,12 @@ _ZH_COUNTED = re.compile(
 def _digits_for(match: re.Match[str]) -> str:
     value = _zh_value(match.group(1))
     return match.group(1) if value is None else str(value)
+
+
+def counts_in(text: str) -> set[str]:
+    """:func:`numbers_in`, but 一 before a measure word counts too: where a text answers
+    "how many" (一只 against 三只), 一 is the number 1 and not an article."""
+    return numbers_in(_ZH_COUNTED.sub(_digits_for, text))
 
 
 def option_tokens(text: str) -> list[str]:
