@@ -220,7 +220,7 @@ def defects_en(s: Scene) -> list[Item]:
          "waits beside her."),
         ("short_vqa", "Who owns the café?", f"The café belongs to {v['other_person']}."),
     ]  # fmt: skip
-    q3, a3, o3 = _mc(f"What colour is the {v['object']}?", s.colour, [s.wrong, *s.others], s.i)
+    _, a3, o3 = _mc(f"What colour is the {v['object']}?", s.colour, [s.wrong, *s.others], s.i)
     duplicate: list[Item] = [
         ("duplicate", "judgement", f"in the picture, is the {v['object']} {s.colour} ?", "Yes", []),
         ("duplicate", "multiple_choice", f"What is the colour of the {v['object']} in the photo?",
@@ -283,7 +283,7 @@ def defects_zh(s: Scene) -> list[Item]:
          f"一位名叫{v['person']}的女士在看菜单，她的朋友{v['other_person']}在旁边等她。"),
         ("short_vqa", "这家咖啡馆的老板是谁？", f"老板是{v['other_person']}。"),
     ]  # fmt: skip
-    q3, a3, o3 = _mc(f"{v['object']}是什么颜色？", s.colour, [s.wrong, *s.others], s.i)
+    _, a3, o3 = _mc(f"{v['object']}是什么颜色？", s.colour, [s.wrong, *s.others], s.i)
     duplicate: list[Item] = [
         ("duplicate", "judgement", f"图片中的{v['object']}是{s.colour}的吗？", "是", []),
         ("duplicate", "multiple_choice", f"图中的{v['object']}是什么颜色的？", a3, o3),

@@ -47,9 +47,7 @@ def test_each_class_is_caught_by_the_check_meant_for_it(planted: Any) -> None:
 
 def test_contradictions_flag_both_answers_and_name_each_other(planted: Any) -> None:
     p, _, _ = planted
-    items = {
-        i.id: i for i in p.project.store.instructions(GenerateStage.hash_of(p.project.config))
-    }
+    items = {i.id: i for i in p.project.store.instructions(GenerateStage.hash_of(p.project.config))}
     for planted_id, partner_id in p.partner.items():
         record = items[planted_id].checks["contradiction"]
         assert record["passed"] is False

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from difflib import SequenceMatcher
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from visinstruct.records import CheckResult, Instruction
 from visinstruct.verify.local import answer_text
@@ -70,8 +70,8 @@ def jaccard(a: set[str], b: set[str]) -> float:
 def answers_conflict(a: Instruction, b: Instruction) -> bool:
     """Whether two answers of one kind cannot both be right for one question: judgement and
     multiple-choice answers (by the option's text) that differ; short answers that state
-    different numbers, opposite Yes/No, different names, or share no word. Long answers never conflict here:
-    two descriptions may differ and both be right."""
+    different numbers, opposite Yes/No, different names, or share no word. Long answers never
+    conflict here: two descriptions may differ and both be right."""
     if a.kind in ("judgement", "multiple_choice"):
         return set(tokens(answer_text(a))) != set(tokens(answer_text(b)))
     if a.kind != "short_vqa":
@@ -152,9 +152,7 @@ def _same_question(a: list[str], b: list[str], threshold: float) -> float:
     return min(overlap, order) if min(overlap, order) >= threshold else 0.0
 
 
-def contradictions(
-    instructions: Sequence[Instruction], threshold: float
-) -> dict[str, CheckResult]:
+def contradictions(instructions: Sequence[Instruction], threshold: float) -> dict[str, CheckResult]:
     """``contradiction`` verdicts for one image's judgement, multiple-choice and short
     instructions: one question asked twice (same kind and language, the same words in the
     same order up to ``threshold``) with answers that conflict (:func:`answers_conflict`).

@@ -170,10 +170,13 @@ def check_grounding(
     Sees: numbers in digits, English number words and Chinese numerals that count (三只, 两个,
     十二; not 一张 or 十分), and counts of OCR lines or prior list items; where the question or
     answer counts or computes (how many, total, 一共, 相差 ...), also sums, differences,
-    products and ratios of two known numbers, so there a small wrong count often passes; Latin names by their capitals; Chinese names
-    (people, places, organisations, brands) by jieba's tagger. Cannot see: a wrong claim made
-    of ordinary words ("the dog is asleep"), names written in lower case, Chinese names when
-    the context has no Chinese text, or a number whose arithmetic takes more than two steps.
+    products and ratios of two known numbers (so there a small wrong count often passes);
+    Latin names by their capitals (a short answer's first word too, where a name is asked);
+    Chinese names (people, places, organisations, brands) by jieba's tagger. Cannot see: a
+    wrong claim made of ordinary words ("the dog is asleep"), names written in lower case,
+    Chinese names when the context has no Chinese text (an English caption cannot ground
+    埃菲尔铁塔), names jieba does not know, or a number whose arithmetic takes more than two
+    steps.
     Judgements and the reasoning domains (``grounding_skip_domains``) are not checked.
     """
     if ins.kind == "judgement" or ins.domain in config.grounding_skip_domains:
