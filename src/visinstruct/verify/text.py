@@ -41,13 +41,16 @@ _TOKEN = re.compile(
 )
 _DIGITS = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 _EN_NUMBERS = {
-    "zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "zero": 0, "none": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "single": 1,
-    "both": 2, "pair": 2, "once": 1, "twice": 2,
+    "both": 2, "pair": 2, "twice": 2,
 }  # fmt: skip
+# "One" is as often a pronoun ("one of the cats") as a number, like 一 in 一只: a count only
+# where a count is asked (:func:`counts_in`).
+_EN_ONE = re.compile(r"\b(?:one|once)\b", re.IGNORECASE)
 _ZH_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}  # fmt: skip
 _ZH_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+")
@@ -197,6 +200,37 @@ def names_in(text: str, *, leading: bool = False) -> set[str]:
 # Part-of-speech tags jieba gives proper names: people (nr, nrfg, nrt), places (ns),
 # organisations (nt) and other proper nouns such as brands and works (nz).
 _ZH_NAME_TAGS = ("nr", "ns", "nt", "nz")
+# jieba's dictionary gives each word one tag, and tags some ordinary words as names (安静 nr,
+# 太阳 ns, 和平 nz). These are such words of its 1,000 most frequent name-tagged entries that
+# an image description may use; a rarer mistagged word can still be read as a name.
+_NOT_ZH_NAMES = frozenset(
+    str.split(
+        "叶子 阳光 白雪 白云 安静 明白 古老 宫殿 胡同 顾客 小姐 师傅 师兄 宝贝 宝贵 玉米 玉石 石英 "
+        "花岗岩 汉白玉 和尚 侍卫 明星 卫星 雷达 鱼雷 文明 智慧 光荣 光辉 友谊 公正 康复 保健 冷笑 "
+        "谢谢 齐全 齐声 英勇 辛勤 荣誉 道德 权威 言语 老公 老太太 胡子 白领 青少年 高峰 高潮 丘陵 "
+        "望远镜 米粉 红旗 金殿 凤凰 帝王 太后 王公 王府 王朝 王爷 子孙 祖先 祖宗 寻思 封锁 宣言 "
+        "武功 武林 文武 黄金周 古建筑 东西 城市 城镇 大海 山坡 山区 山水 山河 山脉 平原 湖泊 河谷 "
+        "冰川 高原 高山 海洋 海峡 大街 大桥 大国 王国 外国 古典 古城 新鲜 太阳 长度 深度 福利 青春 "
+        "长大 哥哥 阿哥 美丽 英雄 神圣 爱国 治安 普及 日志 庆典 上市 上马 回国 新建 开国 建国 莲蓬 "
+        "琉璃瓦 商城 阴阳 江湖 江山 内河 云集 莫非 太平 中路 南路 南北 东南 西南 西北 东北 和平 "
+        "奇特 普通 精华 家族 抗议 汇报 通讯 论文 正文 中毒 大战 英文 英语 中文 汉语 百科 金银 "
+        "天文学 二人 令人 保姆 崇高 崇拜 胡说 多谢 登基 石桥 落山 石狮子 高楼 高大 高兴 "
+        "黄色 白色 金色 "
+        "石头 石板 石阶 林荫 江边 河边 海边 湖边 湖水 河水 海水 江水 泉水 山顶 山脚 高速 方向 周围 "
+        "周边 万里 何时 海滩 海湾 山峰 池塘 海岛 城堡 古镇 夕阳"
+    )
+)
+# The commonest Chinese surnames (about 85% of people): a dictionary word tagged as a person
+# or other proper name counts only when it starts with one (王建国 yes, 小狗 no).
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+    "向汤"
+)
+# A dictionary frequency under which a word tagged as a person's name is one (宾得 3, 尼康 8,
+# 星巴克 29) whatever its first character; the ordinary words mistagged so (小狗 155, 安静
+# 1,199) are commoner.
+_RARE = 100
 _jieba_ready = threading.Lock()
 
 
@@ -216,17 +250,38 @@ def _tagger() -> Callable[[str], Iterable[Any]]:
 def zh_names_in(text: str) -> set[str]:
     """Chinese proper names in ``text`` (people, places, organisations, brands), as jieba's
     tagger finds them. Why a library: Chinese has no capitals and no spaces, so telling 王建国
-    or 巴黎 from ordinary words needs a dictionary and a tagger; jieba is pure Python, ships its
-    dictionary, and tags about a thousand answers a second here. Its tagger also calls some
-    ordinary words names (望远镜); the grounding check tolerates that by grounding a name in
-    any Chinese context text, never in a list of known names."""
+    or 巴黎 from ordinary words needs a dictionary and a tagger; jieba is pure Python and ships
+    its dictionary (no model download).
+
+    Its dictionary gives each word one tag, and many ordinary words a name's (小狗 nr, 太阳
+    ns), so a tag is trusted as it is only for words outside the dictionary (names its model
+    recognised: 王芳, 张伟), and for dictionary places, organisations and transliterated names
+    (巴黎, 北京大学, 切尔西) less :data:`_NOT_ZH_NAMES`; a dictionary person's name must start
+    with a common surname (李娜, not 古老) or be rare in the dictionary (宾得, 尼康; not 小狗),
+    and its "other proper nouns" (nz: 和平, 遮阳伞) are not trusted at all. So common brands
+    the dictionary files under person names (索尼, 柯达), as nouns (佳能, 理光) or as nz (三星)
+    go unseen, and a rare ordinary word it tags as a person (丁香花) is still read as a name."""
     if not has_han(text):
         return set()
-    return {
-        pair.word
-        for pair in _tagger()(text)
-        if pair.flag.startswith(_ZH_NAME_TAGS) and len(pair.word) >= 2 and has_han(pair.word)
-    }
+    import jieba
+
+    names = set()
+    for pair in _tagger()(text):
+        word, flag = pair.word, pair.flag
+        if not flag.startswith(_ZH_NAME_TAGS) or len(word) < 2 or not has_han(word):
+            continue
+        frequency = jieba.dt.FREQ.get(word, 0)
+        if not frequency:  # outside the dictionary: a name jieba's model recognised
+            names.add(word)
+        elif word in _NOT_ZH_NAMES or flag.startswith("nz"):
+            continue
+        elif flag == "nr":
+            person = word[0] in _SURNAMES and len(word) <= 3
+            if person or frequency < _RARE:
+                names.add(word)
+        else:  # places, organisations, transliterated names
+            names.add(word)
+    return names
 
 
 def yes_no_of(text: str) -> str | None:
@@ -308,9 +363,9 @@ def _digits_for(match: re.Match[str]) -> str:
 
 
 def counts_in(text: str) -> set[str]:
-    """:func:`numbers_in`, but 一 before a measure word counts too: where a text answers
-    "how many" (一只 against 三只), 一 is the number 1 and not an article."""
-    return numbers_in(_ZH_COUNTED.sub(_digits_for, text))
+    """:func:`numbers_in`, but 一 before a measure word and "one" count too: where a text
+    answers "how many" (一只 against 三只), they are the number 1 and not an article."""
+    return numbers_in(_EN_ONE.sub("1", _ZH_COUNTED.sub(_digits_for, text)))
 
 
 def option_tokens(text: str) -> list[str]:
