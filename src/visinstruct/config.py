@@ -447,8 +447,17 @@ class VerifyConfig(_Strict):
     option_similarity: float = Field(default=0.8, gt=0, le=1)
     type_check: bool = Field(default=True, description="Question and answer types must match.")
     language_check: bool = True
+    judgement_check: bool = Field(
+        default=True, description="Judgement answers must be exactly Yes/No (en) or 是/否 (zh)."
+    )
     duplicate_check: bool = Field(default=True, description="Near-duplicates within an image.")
     duplicate_similarity: float = Field(default=0.8, gt=0, le=1)
+    contradiction_check: bool = Field(
+        default=True, description="One question asked twice on an image with different answers."
+    )
+    contradiction_similarity: float = Field(
+        default=0.9, gt=0, le=1, description="Least word overlap (and order) of the two questions."
+    )
     across_images_check: bool = Field(
         default=True, description="Near-duplicate question + answer text on different images."
     )

@@ -4,7 +4,14 @@ Within an image, questions of one kind and language are compared pairwise on the
 carry their meaning (:func:`~visinstruct.verify.text.question_tokens`); an image holds tens of
 instructions, so this is cheap at any dataset size. Yes/No and multiple-choice pairs count as
 duplicates only when their answers agree too: "Is the cup left of the plate?" (Yes) and "Is
-the plate left of the cup?" (No) share every word but ask different things.
+the plate left of the cup?" (No) share every word but ask different things. A short answer
+pair counts only when the answers do not conflict. One question asked twice with conflicting
+answers is a ``contradiction`` instead (:func:`contradictions`), which flags both.
+
+What the duplicate check sees: rewordings that keep the content words (articles, fillers,
+auxiliaries, inflection, "image" synonyms, 的/吗/图中 in Chinese). What it cannot see:
+paraphrases in other content words ("perched" / "sitting", 停着 / 站着) below
+``duplicate_similarity``.
 
 Across images a question alone says little ("Describe the image." is fine on every image), so
 the unit compared is question + answer, and only pairs long enough to be distinctive
@@ -25,12 +32,30 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from visinstruct.records import CheckResult, Instruction
 from visinstruct.verify.local import answer_text
-from visinstruct.verify.text import question_tokens, tokens
+from visinstruct.verify.text import (
+    counts_in,
+    names_in,
+    option_tokens,
+    question_sequence,
+    question_tokens,
+    tokens,
+    yes_no_of,
+    zh_names_in,
+)
 
-__all__ = ["AcrossImages", "Sketch", "jaccard", "sketch", "within_image"]
+__all__ = [
+    "AcrossImages",
+    "Sketch",
+    "answers_conflict",
+    "contradictions",
+    "jaccard",
+    "sketch",
+    "within_image",
+]
 
 _BLOCKING_HASHES = 3
 _MAX_REPRESENTATIVES = 16
@@ -42,10 +67,34 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(union) if union else 1.0
 
 
-def _same_answer(a: Instruction, b: Instruction) -> bool:
-    if a.kind not in ("judgement", "multiple_choice"):
+def answers_conflict(a: Instruction, b: Instruction) -> bool:
+    """Whether two answers of one kind cannot both be right for one question: judgement and
+    multiple-choice answers (by the option's text) that differ; short answers that state
+    different numbers, opposite Yes/No, different names, or share no word. Long answers never
+    conflict here: two descriptions may differ and both be right."""
+    if a.kind in ("judgement", "multiple_choice"):
+        return set(tokens(answer_text(a))) != set(tokens(answer_text(b)))
+    if a.kind != "short_vqa":
+        return False
+    numbers = counts_in(a.answer), counts_in(b.answer)
+    if all(numbers) and numbers[0] != numbers[1]:
         return True
-    return set(tokens(answer_text(a))) == set(tokens(answer_text(b)))
+    said = yes_no_of(a.answer), yes_no_of(b.answer)
+    if all(said) and said[0] != said[1]:
+        return True
+    names = _names(a.answer), _names(b.answer)
+    if all(names) and not names[0] & names[1]:
+        return True
+    words = set(option_tokens(a.answer)), set(option_tokens(b.answer))
+    return all(words) and not words[0] & words[1] and not all(numbers)
+
+
+def _names(text: str) -> set[str]:
+    return names_in(text) | zh_names_in(text)
+
+
+def _same_answer(a: Instruction, b: Instruction) -> bool:
+    return a.kind == "long_vqa" or not answers_conflict(a, b)
 
 
 def _untidy(question: str) -> bool:
@@ -91,6 +140,58 @@ def within_image(
                 instruction_id=ins.id, name="duplicate", passed=True,
                 score=round(1 - closest[ins.id], 4), reason="no near-duplicate on the image",
             )  # fmt: skip
+    return results
+
+
+def _same_question(a: list[str], b: list[str], threshold: float) -> float:
+    """How surely two token sequences ask one question: their set overlap and their order
+    must both reach ``threshold`` ("cup left of plate" and "plate left of cup" share every
+    word, not the order). 0.0 when either falls short."""
+    overlap = jaccard(set(a), set(b))
+    order = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return min(overlap, order) if min(overlap, order) >= threshold else 0.0
+
+
+def contradictions(instructions: Sequence[Instruction], threshold: float) -> dict[str, CheckResult]:
+    """``contradiction`` verdicts for one image's judgement, multiple-choice and short
+    instructions: one question asked twice (same kind and language, the same words in the
+    same order up to ``threshold``) with answers that conflict (:func:`answers_conflict`).
+    Both are flagged, since nothing here tells which answer is right.
+
+    Sees: a question repeated with a reworded surface (case, articles, auxiliaries,
+    inflection, 的/吗/图中) and a different answer. Cannot see: paraphrases in other words
+    ("perched" / "sitting"), the two directions of one relation ("cup left of plate" Yes and
+    "plate left of cup" Yes), or conflicts between items of different kinds.
+    """
+    sequences = {i.id: question_sequence(i.question) for i in instructions}
+    found: dict[str, tuple[Instruction, float]] = {}
+    for a, b in itertools.combinations(instructions, 2):
+        if a.kind != b.kind or a.language != b.language or a.kind == "long_vqa":
+            continue
+        similarity = _same_question(sequences[a.id], sequences[b.id], threshold)
+        if similarity and answers_conflict(a, b):
+            for one, other in ((a, b), (b, a)):
+                if similarity > found.get(one.id, (other, 0.0))[1]:
+                    found[one.id] = (other, similarity)
+    results = {}
+    for ins in instructions:
+        if ins.kind == "long_vqa":
+            continue
+        if ins.id not in found:
+            results[ins.id] = CheckResult(
+                instruction_id=ins.id, name="contradiction", passed=True, score=1.0,
+                reason="no other answer to the same question on the image",
+            )  # fmt: skip
+            continue
+        other, similarity = found[ins.id]
+        reason = (
+            f"{other.id} asks the same question ({other.question[:60]!r}) and answers "
+            f"{answer_text(other)[:40]!r}, where this answers {answer_text(ins)[:40]!r}"
+        )
+        results[ins.id] = CheckResult(
+            instruction_id=ins.id, name="contradiction", passed=False,
+            score=round(1 - similarity, 4), reason=reason, details={"contradicts": other.id},
+        )  # fmt: skip
     return results
 
 

@@ -2,13 +2,17 @@
 
 A check returns a :class:`CheckResult` or None when it does not apply (a Yes/No answer has no
 numbers to ground; an image with neither caption nor OCR text has nothing to ground them in).
-They run on every instruction on every ``verify``: a million take about a minute.
+They run on every instruction on every ``verify`` (bench/verify.py measures the whole no-model
+pass on English items; the Chinese name tagger that Chinese answers go through is not in that
+figure). Each check's docstring says what it can and cannot see; tests/verify/planted_classes.py
+measures recall and precision per check on the project's planted set.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,13 +20,26 @@ from visinstruct.config import VerifyConfig
 from visinstruct.generate.validate import LETTERS, han_share
 from visinstruct.records import CheckResult, ImageRecord, Instruction
 from visinstruct.seeds._text import normalise
-from visinstruct.verify.text import has_han, names_in, numbers_in, tokens, yes_no_of
+from visinstruct.verify.text import (
+    counts_in,
+    foreign_han,
+    foreign_latin,
+    has_han,
+    latin_words,
+    names_in,
+    numbers_in,
+    option_tokens,
+    tokens,
+    yes_no_of,
+    zh_names_in,
+)
 
 __all__ = [
     "LOCAL_CHECKS",
     "ImageContext",
     "answer_text",
     "check_grounding",
+    "check_judgement_form",
     "check_language",
     "check_option_overlap",
     "check_type",
@@ -37,6 +54,21 @@ _YN_EN = re.compile(
 _WH_ZH = re.compile(r"什么|哪|谁|几|多少|怎么|怎样|为什么|如何|何")
 _YN_ZH = re.compile(r"吗[？?]?$|么[？?]?$|是否|是不是|有没有|能否|可否|会不会|对不对|是.+还是")
 _HOW_MANY = re.compile(r"^how (many|much)\b|多少|几[个只条张位人辆棵本块种次]")
+# Questions and answers that count or compute: their numbers may be derived, not stated.
+_ARITHMETIC = re.compile(
+    r"how many|how much|total|in all|altogether|combined|\bsum\b|difference|more than|"
+    r"fewer than|less than|times as|twice|\bhalf\b|average|percent|per cent|%|多少|"
+    r"几[个只条张位人辆棵本块种次件]|一共|总共|合计|总计|相差|差距|之和|多出|少了|倍|平均|比.+[多少]"
+)
+# Questions whose short answer is a name, so that its first word counts as one ("Casio.").
+_NAME_QUESTION = re.compile(
+    r"^(who|whose|whom|where)\b|\b(which|what) (city|country|town|brand|make|company|team|"
+    r"person|street|landmark|building|shop|store|restaurant)\b|\bname\b|\bcalled\b"
+)
+_JUDGEMENT_WORDS = {"en": ("Yes", "No"), "zh": ("是", "否")}
+_HAN_CHARS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Fewer Chinese characters than this in the context and Chinese names go unchecked.
+_LEAST_CHINESE_CONTEXT = 4
 _SELF_REFERENCE = re.compile(
     r"all of the above|none of the above|both [a-d] and [a-d]|以上都|以上皆|以上均|都不是|都对",
     re.IGNORECASE,
@@ -62,6 +94,26 @@ class ImageContext:
     @property
     def has_text(self) -> bool:
         return bool(self.captions or self.image.ocr)
+
+    @property
+    def written(self) -> str:
+        """What the image spells as written: its OCR text and prior (titles, labels, lines)."""
+        prior = " ".join(str(v) for v in self.image.prior.values())
+        return self.ocr_text + "\n" + prior
+
+    @property
+    def counted(self) -> set[str]:
+        """Numbers known by counting, not stated: OCR lines, and the items of each prior list
+        ("the poster holds 4 lines of text")."""
+        sizes = [len(v) for v in self.image.prior.values() if isinstance(v, list)]
+        return {str(n) for n in [*sizes, len(self.image.ocr)] if n}
+
+    @property
+    def spelled(self) -> set[str]:
+        """Latin words a Chinese text may keep as written: those of the OCR text and prior,
+        and the caption's names."""
+        words = {w.lower() for w in latin_words(self.written)}
+        return words | {n for c in self.captions for n in names_in(c)}
 
 
 def answer_text(instruction: Instruction) -> str:
@@ -96,25 +148,57 @@ def _derivable(value: str, known: set[str]) -> bool:
     return False
 
 
+def _missing_names(ins: Instruction, answer: str, context: str) -> tuple[int, list[str]]:
+    """(names checked, names the context lacks). Latin names must be context words; Chinese
+    names (jieba's tagger) must occur in the context's Chinese text, and are not checked when
+    the context holds none (an English caption cannot ground 埃菲尔铁塔 without a translator)."""
+    context_words = set(tokens(context))
+    leading = ins.kind != "long_vqa" and _NAME_QUESTION.search(ins.question.lower()) is not None
+    names = names_in(answer, leading=leading)
+    missing = sorted(n for n in names if not set(tokens(n)) <= context_words)
+    checked = len(names)
+    if has_han(answer) and len(_HAN_CHARS.findall(context)) >= _LEAST_CHINESE_CONTEXT:
+        compact = "".join(unicodedata.normalize("NFKC", context).split())
+        zh_names = zh_names_in(answer)
+        checked += len(zh_names)
+        missing += sorted(n for n in zh_names if n not in compact)
+    return checked, missing
+
+
 def check_grounding(
     ins: Instruction, ctx: ImageContext, config: VerifyConfig
 ) -> CheckResult | None:
-    """Numbers and names in the answer must appear in the caption, OCR text or prior."""
+    """Numbers and names in the answer must appear in the caption, OCR text or prior.
+
+    Sees: numbers in digits, English number words and Chinese numerals that count (三只, 两个,
+    十二; not 一张 or 十分), and counts of OCR lines or prior list items; where the question or
+    answer counts or computes (how many, total, 一共, 相差 ...), also sums, differences,
+    products and ratios of two known numbers (so there a small wrong count often passes);
+    Latin names by their capitals (a short answer's first word too, where a name is asked);
+    Chinese names (people, places, organisations, brands) by jieba's tagger. Cannot see: a
+    wrong claim made of ordinary words ("the dog is asleep"), names written in lower case,
+    Chinese names when the context has no Chinese text (an English caption cannot ground
+    埃菲尔铁塔), names jieba does not know, or a number whose arithmetic takes more than two
+    steps.
+    Judgements and the reasoning domains (``grounding_skip_domains``) are not checked.
+    """
     if ins.kind == "judgement" or ins.domain in config.grounding_skip_domains:
         return None
     if not ctx.has_text:
         return None
     answer = answer_text(ins)
     context = ctx.text + "\n" + ins.question
-    known_numbers = numbers_in(context)
+    known_numbers = counts_in(context) | ctx.counted
     numbers = numbers_in(answer)
+    computes = _ARITHMETIC.search(normalise(ins.question + " " + answer)) is not None
     missing = sorted(
-        n for n in numbers if n not in known_numbers and not _derivable(n, known_numbers)
+        n
+        for n in numbers
+        if n not in known_numbers and not (computes and _derivable(n, known_numbers))
     )
-    context_words = set(tokens(context))
-    names = names_in(answer)
-    missing += sorted(n for n in names if not set(tokens(n)) <= context_words)
-    checked = len(numbers) + len(names)
+    names_checked, missing_names = _missing_names(ins, answer, context)
+    missing += missing_names
+    checked = len(numbers) + names_checked
     if not checked:
         return None
     score = 1 - len(missing) / checked
@@ -128,13 +212,21 @@ def check_grounding(
 def check_option_overlap(
     ins: Instruction, ctx: ImageContext, config: VerifyConfig
 ) -> CheckResult | None:
-    """Two options of one question must not say the same thing."""
+    """Two options of one question must not say the same thing.
+
+    Sees: options equal up to case, punctuation, articles, plural -s, a trailing 的, and
+    numbers written as words, digits or Chinese numerals (two cats / 2 cats, 两个 / 2个), and
+    options sharing at least ``option_similarity`` of their tokens (Chinese: characters).
+    Cannot see: synonyms (sofa / couch, 沙发 / 长椅), or one option containing another in
+    other words ("red" / "crimson").
+    """
     if ins.kind != "multiple_choice" or len(ins.choices) < 2:
         return None
     worst, pair = 0.0, (0, 1)
+    keys = [option_tokens(c) for c in ins.choices]
     for i, j in itertools.combinations(range(len(ins.choices)), 2):
-        a, b = set(tokens(ins.choices[i])), set(tokens(ins.choices[j]))
-        same = normalise(ins.choices[i]) == normalise(ins.choices[j])
+        a, b = set(keys[i]), set(keys[j])
+        same = keys[i] == keys[j] or normalise(ins.choices[i]) == normalise(ins.choices[j])
         similarity = 1.0 if same else (len(a & b) / len(a | b) if a | b else 1.0)
         if similarity > worst:
             worst, pair = similarity, (i, j)
@@ -159,7 +251,12 @@ def _question_type(question: str, language: str) -> str:
 
 
 def check_type(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> CheckResult | None:
-    """The answer must be the kind of thing the question asks for."""
+    """The answer must be the kind of thing the question asks for.
+
+    Sees: a Yes/No judgement or a bare Yes/No short answer to an open question (what, which,
+    几, 什么 ...), and a count question whose short answer holds no count. Cannot see: an
+    answer of the right type that answers something else ("red" to "what shape").
+    """
     asked = _question_type(ins.question, ins.language)
     problem = None
     if ins.kind == "judgement" and asked == "wh":
@@ -171,7 +268,7 @@ def check_type(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> Che
         elif (
             ins.kind == "short_vqa"
             and _HOW_MANY.search(normalise(ins.question))
-            and not numbers_in(ins.answer)
+            and not counts_in(ins.answer)
             and said != "no"
         ):
             problem = "a count question whose answer holds no number"
@@ -180,32 +277,85 @@ def check_type(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> Che
     return _result(ins, "answer_type", False, 0.0, problem, question_type=asked)
 
 
-def check_language(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> CheckResult | None:
-    """Question, answer and options must be in the instruction's language."""
-    parts = {"question": ins.question}
+def _language_parts(ins: Instruction) -> dict[str, str]:
+    """The parts of ``ins`` written in its language (judgement answers: the form check's)."""
+    parts = {"the question": ins.question}
     if ins.kind in ("long_vqa", "short_vqa"):
-        parts["answer"] = ins.answer
+        parts["the answer"] = ins.answer
     if ins.kind == "multiple_choice":
-        parts["options"] = " ".join(ins.choices)
+        parts.update({f"option {LETTERS[i]}": c for i, c in enumerate(ins.choices[:26])})
+    return parts
+
+
+def _wrong_language(text: str, language: str, ctx: ImageContext, known: set[str]) -> str | None:
+    """Why ``text`` is not written in ``language``, or None when it is."""
+    if language == "en":
+        if han_share(text) > 0.3:
+            return "is Chinese"
+        stray = foreign_han(text, ctx.written)
+        return f"holds Chinese ({'、'.join(stray[:3])})" if stray else None
+    stray = foreign_latin(text, known)
+    if stray:
+        return f"holds English ({', '.join(stray[:3])})"
+    return None
+
+
+def check_language(ins: Instruction, ctx: ImageContext, config: VerifyConfig) -> CheckResult | None:
+    """Question, answer and each option must be in the instruction's language.
+
+    Sees, in Chinese items: English words, one alone included ("red" as the answer to a
+    Chinese question, 一只cat), while allowing what Chinese writes as is: numbers, times
+    (5:30), prices (¥25), units (kg, pm), single letters, brand- or name-shaped words (FRESH,
+    iPhone), capitalised names inside Chinese prose, and any word the image's OCR text,
+    prior or caption names spell. In English items: Chinese text that the OCR text or prior
+    does not quote. Cannot see: a Chinese answer in pinyin or a misspelled English one, or
+    a lower-case English word the OCR happens to spell.
+    """
+    known = set(ctx.spelled)
+    if has_han(ins.question):
+        known |= {w.lower() for w in latin_words(ins.question)}
     wrong = []
-    for name, text in parts.items():
-        share = han_share(text)
-        latin_words = len(re.findall(r"[A-Za-z]{2,}", text))
-        english_wanted = ins.language == "en"
-        if (english_wanted and share > 0.3) or (
-            not english_wanted and share < 0.3 and (name == "question" or latin_words >= 2)
-        ):
-            wrong.append(name)
+    for name, text in _language_parts(ins).items():
+        why = _wrong_language(text, ins.language, ctx, known)
+        if name == "the question" and ins.language == "zh" and not has_han(text):
+            why = "is not Chinese"
+        if why:
+            wrong.append(f"{name} {why}")
     if wrong:
-        reason = (
-            f"the {' and '.join(wrong)} not in {'Chinese' if ins.language == 'zh' else 'English'}"
-        )
-        return _result(ins, "language", False, 0.0, reason.replace(" not", " is not", 1))
+        language = "Chinese" if ins.language == "zh" else "English"
+        reason = f"not all in {language}: " + "; ".join(wrong)
+        return _result(ins, "language", False, 0.0, reason, parts=wrong)
     return _result(ins, "language", True, 1.0, f"all in {ins.language}")
+
+
+def check_judgement_form(
+    ins: Instruction, ctx: ImageContext, config: VerifyConfig
+) -> CheckResult | None:
+    """A judgement's answer must be exactly Yes or No (English) or 是 or 否 (Chinese).
+
+    The generation stage only stores those, but imports, raw-output imports and reviewers'
+    edits may not; this check sees the answer however it reached the store. Sees: anything
+    else ("No idea", "yes", "Yes, it is.", "是的", "No" on a Chinese item). Cannot see:
+    whether the Yes or No is right (the model checks' business).
+    """
+    if ins.kind != "judgement":
+        return None
+    words = _JUDGEMENT_WORDS[ins.language]
+    answer = ins.answer.strip()
+    if answer in words:
+        return _result(ins, "judgement_form", True, 1.0, f"the answer is {answer}")
+    said = yes_no_of(answer)
+    if said is None or len(tokens(answer)) > 2:
+        reason = f"the answer {answer[:60]!r} is not {words[0]} or {words[1]}"
+    else:
+        word = words[0] if said == "yes" else words[1]
+        reason = f"the answer {answer[:60]!r} is not written as {word}"
+    return _result(ins, "judgement_form", False, 0.0, reason, expected=list(words))
 
 
 LocalCheck = Callable[[Instruction, ImageContext, VerifyConfig], "CheckResult | None"]
 LOCAL_CHECKS: dict[str, tuple[str, LocalCheck]] = {
+    "judgement_form": ("judgement_check", check_judgement_form),
     "grounding": ("grounding_check", check_grounding),
     "option_overlap": ("option_overlap_check", check_option_overlap),
     "answer_type": ("type_check", check_type),

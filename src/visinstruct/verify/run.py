@@ -26,7 +26,7 @@ from visinstruct.verify.balance import (
     plan_yes_no,
     swap_to,
 )
-from visinstruct.verify.dedup import AcrossImages, within_image
+from visinstruct.verify.dedup import AcrossImages, contradictions, within_image
 from visinstruct.verify.local import ImageContext, local_results, self_referencing
 from visinstruct.verify.report import build_report
 from visinstruct.verify.stage import MODEL_CHECKS, judge_model_check, scope_of
@@ -134,17 +134,23 @@ class Verifier:
                 if self.v.duplicate_check
                 else {}
             )
+            conflicts = (
+                contradictions(instructions, self.v.contradiction_similarity)
+                if self.v.contradiction_check
+                else {}
+            )
             for ins in instructions:
                 decided: dict[str, CheckResult | None] = {
                     **local[ins.id],
                     "duplicate": dups.get(ins.id),
+                    "contradiction": conflicts.get(ins.id),
                 }
                 self.writes.sync(ins, decided)
                 if "duplicate_across" in ins.checks:
                     had_across.add(ins.id)
-                dup = dups.get(ins.id)
+                pair = (dups.get(ins.id), conflicts.get(ins.id))
                 if self.v.across_images_check:
-                    across.add(ins, ins.id in failed or (dup is not None and dup.passed is False))
+                    across.add(ins, ins.id in failed or any(r and r.passed is False for r in pair))
             self.progress.unit_finished("verify_local", True)
         self.writes.flush()
         self._across(across, had_across)

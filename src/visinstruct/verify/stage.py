@@ -59,7 +59,12 @@ __all__ = [
 ]
 
 PAGE = 500
-PRE_MODEL_CHECKS: tuple[str, ...] = (*LOCAL_CHECKS, "duplicate", "duplicate_across")
+PRE_MODEL_CHECKS: tuple[str, ...] = (
+    *LOCAL_CHECKS,
+    "duplicate",
+    "contradiction",
+    "duplicate_across",
+)
 
 
 def scope_of(config: ProjectConfig) -> DatasetScope:
