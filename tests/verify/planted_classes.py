@@ -49,6 +49,7 @@ from visinstruct.config import ProjectConfig
 from visinstruct.generate import GenerateStage
 from visinstruct.project import Project
 from visinstruct.records import Caption, Instruction, Provenance
+from visinstruct.store import Head
 
 __all__ = ["CHECK_OF", "CLASSES", "PlantedClasses", "build", "failed_checks", "score", "table"]
 
@@ -75,7 +76,9 @@ def _config() -> ProjectConfig:
 def _instruction(image_id: str, language: str, item: Item, provenance: Provenance) -> Instruction:
     _, kind, question, answer, choices = item
     return Instruction(
-        id=Instruction.make_id(image_id, kind, language, question, choices, answer),
+        id=Instruction.make_id(image_id, kind, language, question, choices, answer,
+                               caption_id=provenance.caption_id,
+                               config_hash=provenance.config_hash),
         image_id=image_id, domain=f"scene_{language}", kind=kind, language=language,  # type: ignore[arg-type]
         question=question, choices=list(choices), answer=answer, provenance=provenance,
     )  # fmt: skip
@@ -120,7 +123,8 @@ def build(tmp_path: Path) -> PlantedClasses:
                 if item[0] == "contradiction":
                     planted.partner[ins.id] = items[_partner_of(item, clean)].id
             project.store.complete_unit("caption", image_id, caption_hash, [caption])
-            project.store.complete_unit("generate", f"{caption.id}:{language}", gen_hash, items)
+            project.store.complete_unit("generate", f"{caption.id}:{language}", gen_hash, items,
+                                        head=Head(image_id, language, caption.id))  # fmt: skip
     return planted
 
 
@@ -143,7 +147,7 @@ def score(planted: PlantedClasses) -> dict[str, Any]:
     the contradiction check alone.
     """
     config_hash = GenerateStage.hash_of(planted.project.config)
-    items = {i.id: i for i in planted.project.store.instructions(config_hash)}
+    items = {i.id: i for i in planted.project.store.instructions_of(config_hash)}
     partners = set(planted.partner.values())
     caught: dict[str, Counter[str]] = {"en": Counter(), "zh": Counter()}
     total: dict[str, Counter[str]] = {"en": Counter(), "zh": Counter()}

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from verify.planted_classes import failed_checks
-from visinstruct.caption import CaptionStage
 from visinstruct.demo import run_demo
-from visinstruct.generate import GenerateStage
 from visinstruct.project import Project
 from visinstruct.records import Instruction
 
@@ -21,11 +19,7 @@ def demo_items(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Instru
     with Project.open(report.project) as project:
         assert project.config.models.verifier is None  # so verify runs the local checks only
         project.verify()
-        yield list(
-            project.store.instructions(
-                GenerateStage.hash_of(project.config), CaptionStage.hash_of(project.config)
-            )
-        )
+        yield list(project.store.instructions(project.scope()))
 
 
 def test_no_chinese_long_answer_of_the_demo_is_flagged(demo_items: list[Instruction]) -> None:

@@ -34,7 +34,7 @@ def test_recall_per_class_and_false_flags(planted: Any, language: str) -> None:
 
 def test_each_class_is_caught_by_the_check_meant_for_it(planted: Any) -> None:
     p, _, _ = planted
-    items = p.project.store.instructions(GenerateStage.hash_of(p.project.config))
+    items = p.project.store.instructions_of(GenerateStage.hash_of(p.project.config))
     by_own: dict[tuple[str, str], list[bool]] = {}
     for ins in items:
         category = p.category[ins.id]
@@ -47,7 +47,9 @@ def test_each_class_is_caught_by_the_check_meant_for_it(planted: Any) -> None:
 
 def test_contradictions_flag_both_answers_and_name_each_other(planted: Any) -> None:
     p, _, _ = planted
-    items = {i.id: i for i in p.project.store.instructions(GenerateStage.hash_of(p.project.config))}
+    items = {
+        i.id: i for i in p.project.store.instructions_of(GenerateStage.hash_of(p.project.config))
+    }
     for planted_id, partner_id in p.partner.items():
         record = items[planted_id].checks["contradiction"]
         assert record["passed"] is False
