@@ -4,12 +4,16 @@ project."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from visinstruct.demo import write_demo_project
+from visinstruct.demo import run_demo, write_demo_project
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -28,3 +32,17 @@ def test_the_python_api_block_runs_verbatim_on_an_offline_project(
     records = json.loads((tmp_path / "myproject" / "exports" / "llava.json").read_text())
     assert len(records) > 100
     assert "'instructions'" in capsys.readouterr().out
+
+
+def test_the_pin_and_export_block_runs_verbatim(tmp_path: Path) -> None:
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    (block,) = [b for b in blocks if "dataset pin" in b]
+    run_demo(tmp_path / "myproject")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in block.strip().splitlines():
+        result = subprocess.run(
+            shlex.split(line), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, line + "\n" + result.stderr
+    records = json.loads((tmp_path / "myproject" / "exports" / "llava.json").read_text())
+    assert len(records) > 100

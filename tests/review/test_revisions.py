@@ -85,8 +85,14 @@ def test_two_reviewers_edit_one_item_the_second_gets_409_and_the_export_holds_th
             headers={"x-csrf-token": b_page["csrf"]},
         )
         assert retry.status_code == 200
+        page = b.get(f"/image/{image_id}").text  # the item shows its history
+        assert "History (2 revisions)" in page
+        assert "edit by reviewer:ann → edited" in page and "accept by reviewer:bob" in page
     with Project.open(folder) as project:
         events = project.store.review_events(instruction_id=newer["id"])
+        history = project.store.revisions(newer["id"])
+        assert [h["author"] for h in history] == ["generated", "reviewer:ann", "reviewer:bob"]
+        assert history[0]["answer"] != "a small square"  # the generated content is kept
         reports = project.export(["llava"], tmp_path / "out")
     assert [(e["reviewer"], e["action"]) for e in reversed(events)] == [
         ("ann", "edit"), ("bob", "accept"),

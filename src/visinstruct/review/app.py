@@ -321,13 +321,14 @@ class ReviewApp:
         revisions = self.store.current_revisions(ids)
         members = self.store.queue_members(image_id, f) if f != ReviewFilter() else set(ids)
         plans = self.store.plan_reasons(ids)
+        history = self.store.revision_history(ids)
         others: dict[str, list[dict[str, str]]] = {}
         for instruction_id, name, status in self.store.review_decisions(ids):
             if name != reviewer.name:
                 others.setdefault(instruction_id, []).append({"reviewer": name, "status": status})
         return [
             card(i, revisions[i.id], others.get(i.id), in_queue=i.id in members,
-                 plan=plans.get(i.id))
+                 plan=plans.get(i.id), history=history.get(i.id))
             for i in instructions
         ]  # fmt: skip
 

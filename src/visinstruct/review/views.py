@@ -115,10 +115,12 @@ def card(
     *,
     in_queue: bool = True,
     plan: str | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One instruction as a page shows it. ``revision``: what a save on it must present;
     ``others``: other reviewers' decisions; ``in_queue``: whether the queue the page was
-    opened from holds it; ``plan``: why it is in the sampling plan, if it is."""
+    opened from holds it; ``plan``: why it is in the sampling plan, if it is; ``history``: its
+    revisions after the generated one, oldest first."""
     answer = instruction.answer
     letters = "ABCD"[: len(instruction.choices)]
     return {
@@ -137,4 +139,5 @@ def card(
         "others": others or [],
         "in_queue": in_queue,
         "plan": plan,
+        "history": history or [],
     }

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from visinstruct.errors import StaleRevisionError, StoreError
 from visinstruct.store._core import StoreCore
-from visinstruct.store._rows import _json
+from visinstruct.store._rows import _json, _marks
 
 __all__ = ["RevisionsMixin", "add_revision"]
 
@@ -122,3 +123,17 @@ class RevisionsMixin(StoreCore):
             entry["choices"] = json.loads(entry["choices"])
             history.append(entry)
         return history
+
+    def revision_history(self, instruction_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """instruction id → its revisions after the generated one (who, what, why, the status
+        it left), oldest first: what the review app shows of an item's history."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        rows = self._db.execute(
+            "SELECT id AS revision, instruction_id, author, action, reason, review_status, "
+            f"created_at FROM instruction_revisions WHERE instruction_id IN "
+            f"({_marks(instruction_ids)}) ORDER BY id",
+            list(instruction_ids),
+        )
+        for r in rows:
+            found.setdefault(str(r["instruction_id"]), []).append(dict(r))
+        return found
