@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from corpus_score import cases, expected_items, run_case, score
+from rulebook_corpus import cases, expected_items, run_case, score
 from visinstruct.generate import parse_reply
 
 CASES = cases()

@@ -33,9 +33,7 @@ YES_NO: dict[Language, tuple[str, str]] = {"en": ("Yes", "No"), "zh": ("是", "�
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _ZH_UNIT = re.compile(_HAN.pattern + r"|[A-Za-z0-9]+")
-_LABEL = re.compile(
-    r"(?<![A-Za-z0-9])(?:[(（]\s*([A-HＡ-Ｈ])\s*[)）]|([A-HＡ-Ｈ])\s*[.．、)）])"
-)
+_LABEL = re.compile(r"[(（]\s*([A-HＡ-Ｈ])\s*[)）]|(?<![A-Za-z0-9])([A-HＡ-Ｈ])\s*[.．、)）]")
 _ANSWER_LABEL = re.compile(r"^\s*(?:answer|答案)\s*[:：]\s*", re.IGNORECASE)
 _LETTER_ONLY = re.compile(r"[(（]\s*([A-Za-zＡ-Ｚａ-ｚ])\s*[)）]|([A-Za-zＡ-Ｚａ-ｚ])\s*[.．、)）]?")
 _LETTER_TEXT = re.compile(

@@ -5,7 +5,7 @@ options and answer, or an expected refusal comes out refused with the same reaso
 expected to be a reply-level failure is one item, right when the reader stores nothing and
 refuses nothing. Run it to print the score::
 
-    PYTHONPATH=src:tests python tests/generate/corpus_score.py [--lenient]
+    PYTHONPATH=src:tests python tests/rulebook_corpus.py [--lenient]
 
 ``--lenient`` counts a refusal as right whatever its reason (for readers with other codes).
 """
@@ -23,7 +23,7 @@ import yaml
 from visinstruct.errors import OutputParseError
 from visinstruct.generate import Rules, judge_items, parse_reply
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parent / "generate" / "corpus"
 YES_NO = {"en": ["Yes", "No"], "zh": ["是", "否"]}
 
 
