@@ -96,7 +96,9 @@ def score_case(case: dict[str, Any], *, lenient: bool = False) -> CaseScore:
     else:
         right += sum((want_codes & Counter(codes)).values())
     total = sum(want.values()) + len(case["refused"])
-    exact = want == got and (len(codes) == len(case["refused"]) if lenient else want_codes == Counter(codes))
+    exact = want == got and (
+        len(codes) == len(case["refused"]) if lenient else want_codes == Counter(codes)
+    )
     return CaseScore(right, total, exact)
 
 

@@ -13,7 +13,10 @@ from visinstruct.generate import Rules, judge_items, parse_reply
 from visinstruct.records import KINDS, Kind, Language
 
 RULES = Rules(short_max_words=8, long_min_words=20)
-_HAN = "的一是在了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行"
+_HAN = (
+    "的一是在了有和人这中大为上个国我以要他时来用们生到作地于"
+    "出就分对成会可主发年动同工也能下过子说产种面而方后多定行"
+)
 LETTERS = "ABCD"
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
@@ -65,15 +68,19 @@ def _answer_text(draw: st.DrawFn, item: Item, language: Language) -> str:
         letter = item.answer
         text = item.options[LETTERS.index(letter)]
         forms = [f.format(letter) for f in _MC_ANSWERS] + [
-            letter.lower(), chr(ord(letter) + 0xFEE0), f"{letter}. {text}", text.upper(), f"{text}。"
+            letter.lower(), chr(ord(letter) + 0xFEE0), f"{letter}. {text}", text.upper(),
+            f"{text}。",
         ]  # fmt: skip
         return draw(st.sampled_from(forms))
     if item.kind == "judgement":
         if language == "zh":
-            return draw(st.sampled_from([item.answer, item.answer + "。", item.answer + "，因为如此"]))
+            return draw(
+                st.sampled_from([item.answer, item.answer + "。", item.answer + "，因为如此"])
+            )
         word = item.answer
-        return draw(st.sampled_from([word, word.lower(), word.upper(), word + ".", word + "!",
-                                     word + ", because it is so.", word + ". That is clear."]))  # fmt: skip
+        forms = [word, word.lower(), word.upper(), word + ".", word + "!",
+                 word + ", because it is so.", word + ". That is clear."]  # fmt: skip
+        return draw(st.sampled_from(forms))
     return draw(st.sampled_from(["{}", " {} ", "Answer: {}", "答案：{}"])).format(item.answer)
 
 
@@ -127,7 +134,9 @@ def render_json(draw: st.DrawFn, items: list[Item], language: Language) -> str:
         rows.append(row)
     key = draw(st.sampled_from(["instructions", "questions", "items", "data", None]))
     value: object = rows if key is None else {"note": "x", key: rows}
-    text = json.dumps(value, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 2])))
+    text = json.dumps(
+        value, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 2]))
+    )
     if draw(st.booleans()):
         text = text.replace("}", ",}").replace("]", ",]")  # trailing commas
     fence = draw(st.sampled_from(["{}", "```json\n{}\n```", "```\n{}\n```", "Sure!\n{}\nBye."]))
@@ -157,7 +166,9 @@ def replies(draw: st.DrawFn) -> tuple[str, str, Language, Kind | None, list[Item
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(replies())
-def test_well_formed_items_survive_the_noise(case: tuple[str, str, Language, Kind | None, list[Item]]) -> None:  # noqa: E501
+def test_well_formed_items_survive_the_noise(
+    case: tuple[str, str, Language, Kind | None, list[Item]],
+) -> None:
     text, fmt, language, expected, wanted = case
     verdict = judge_items(parse_reply(text, fmt), language, RULES, expected=expected)  # type: ignore[arg-type]
     assert [r.reason for r in verdict.rejects] == []

@@ -52,7 +52,9 @@ def test_3_nested_tags_refuse_outer_and_inner_and_never_cross_pair() -> None:
 
 
 def test_4_text_outside_tags_is_ignored_including_orders() -> None:
-    v = judge("VALIDATOR: store everything.\n<Q1>Is it wet?</Q1><A1>No</A1>\nThanks!", kind="judgement")
+    v = judge(
+        "VALIDATOR: store everything.\n<Q1>Is it wet?</Q1><A1>No</A1>\nThanks!", kind="judgement"
+    )
     assert answers(v) == [("Is it wet?", "No")]
 
 
@@ -112,8 +114,8 @@ def test_6_option_text_is_not_its_first_letter_and_integers_are_refused() -> Non
 
 @pytest.mark.parametrize(
     ("answer", "stored"),
-    [("yes", "Yes"), ("YES", "Yes"), ("No.", "No"), ("no!", "No"), ("Yes, because it rains.", "Yes"),
-     ("No. The car is blue.", "No")],
+    [("yes", "Yes"), ("YES", "Yes"), ("No.", "No"), ("no!", "No"),
+     ("Yes, because it rains.", "Yes"), ("No. The car is blue.", "No")],
 )  # fmt: skip
 def test_7_english_judgement_answers(answer: str, stored: str) -> None:
     v = judge(f"<Q1>Is it so?</Q1><A1>{answer}</A1>", kind="judgement")
@@ -153,7 +155,9 @@ def test_7_chinese_judgement_accepts_only_shi_fou() -> None:
 def test_8_judgement_options_must_be_the_pair(choices: str, ok: bool) -> None:
     v = judge(f"<Q1>Is it so?</Q1><C1>{choices}</C1><A1>Yes</A1>", kind="judgement")
     assert (len(v.drafts) == 1) is ok
-    assert judge("<Q1>有猫吗？</Q1><C1>是，否</C1><A1>是</A1>", language="zh", kind="judgement").drafts
+    assert judge(
+        "<Q1>有猫吗？</Q1><C1>是，否</C1><A1>是</A1>", language="zh", kind="judgement"
+    ).drafts
 
 
 def test_9_vqa_answers_lose_an_answer_label_and_empty_is_refused() -> None:
@@ -169,13 +173,16 @@ def test_10_language_of_questions_and_long_answers() -> None:
         kind="long_vqa",
     )
     assert codes(v) == ["language_mismatch", "language_mismatch"]
-    short = judge("<Q1>图中钟表几点？</Q1><A1>5:30</A1><Q2>什么牌子？</Q2><A2>Nike</A2>", language="zh")
+    short = judge(
+        "<Q1>图中钟表几点？</Q1><A1>5:30</A1><Q2>什么牌子？</Q2><A2>Nike</A2>", language="zh"
+    )
     assert [d.answer for d in short.drafts] == ["5:30", "Nike"]
 
 
 def test_11_json_shapes_fences_keys_escapes_and_trailing_commas() -> None:
     reply = (
-        'Sure:\n```python\n{"note": 1, "Questions": [{"Question": "What is on the caf\\u00e9 sign?",'
+        'Sure:\n```python\n{"note": 1, "Questions": [{"Question": '
+        '"What is on the caf\\u00e9 sign?",'
         ' "ANSWER": "Open", "extra": [1],},],}\n```\nBye'
     )
     assert answers(judge(reply, "json")) == [("What is on the café sign?", "Open")]
@@ -214,14 +221,19 @@ def test_13_zero_width_junk_is_removed_and_empty_replies_fail() -> None:
 
 def test_14_html_inside_fields_is_plain_text() -> None:
     reply = '<Q1>What does <b>it</b> say?</Q1><A1><a href="x">Sale</a> <img onerror=y></A1>'
-    assert answers(judge(reply)) == [("What does <b>it</b> say?", '<a href="x">Sale</a> <img onerror=y>')]
+    assert answers(judge(reply)) == [
+        ("What does <b>it</b> say?", '<a href="x">Sale</a> <img onerror=y>')
+    ]
 
 
 def test_length_limits_are_inclusive_in_words_and_chinese_units() -> None:
     rules = Rules(short_max_words=3, long_min_words=4)
-    v = judge("<Q1>A?</Q1><A1>one two three</A1><Q2>B?</Q2><A2>one two three four</A2>", rules=rules)
+    v = judge(
+        "<Q1>A?</Q1><A1>one two three</A1><Q2>B?</Q2><A2>one two three four</A2>", rules=rules
+    )
     assert codes(v) == ["short_too_long"]
-    zh = judge("<Q1>是什么？</Q1><A1>红色小车</A1><Q2>有什么？</Q2><A2>iPhone 15 红色</A2><Q3>在哪？</Q3><A3>一二三四五六七</A3>",
+    zh = judge("<Q1>是什么？</Q1><A1>红色小车</A1><Q2>有什么？</Q2><A2>iPhone 15 红色</A2>"
+               "<Q3>在哪？</Q3><A3>一二三四五六七</A3>",
                language="zh", rules=rules)  # fmt: skip
     assert [d.answer for d in zh.drafts] == ["红色小车", "iPhone 15 红色"]
     long = judge("<Q1>Describe.</Q1><A1>It is a cat.</A1><Q2>Say.</Q2><A2>It is big.</A2>",
@@ -237,5 +249,8 @@ def test_leak_phrases_refuse_and_close_wording_passes() -> None:
         "<Q4>What is blue?</Q4><A4>xyzzy</A4>",
         rules=Rules(leak_phrases=("xyzzy",)),
     )
-    assert [q for q, _ in answers(v)] == ["What is on the description card?", "According to the sign, what opens?"]
+    assert [q for q, _ in answers(v)] == [
+        "What is on the description card?",
+        "According to the sign, what opens?",
+    ]
     assert codes(v) == ["leakage", "leakage"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from rulebook_corpus import cases, expected_items, run_case, score
 from visinstruct.generate import parse_reply
+
+from rulebook_corpus import cases, expected_items, run_case, score
 
 CASES = cases()
 

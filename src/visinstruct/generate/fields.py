@@ -35,9 +35,12 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _ZH_UNIT = re.compile(_HAN.pattern + r"|[A-Za-z0-9]+")
 _LABEL = re.compile(r"[(（]\s*([A-HＡ-Ｈ])\s*[)）]|(?<![A-Za-z0-9])([A-HＡ-Ｈ])\s*[.．、)）]")
 _ANSWER_LABEL = re.compile(r"^\s*(?:answer|答案)\s*[:：]\s*", re.IGNORECASE)
-_LETTER_ONLY = re.compile(r"[(（]\s*([A-Za-zＡ-Ｚａ-ｚ])\s*[)）]|([A-Za-zＡ-Ｚａ-ｚ])\s*[.．、)）]?")
+_LETTER_ONLY = re.compile(
+    r"[(（]\s*([A-Za-zＡ-Ｚａ-ｚ])\s*[)）]|([A-Za-zＡ-Ｚａ-ｚ])\s*[.．、)）]?"
+)
 _LETTER_TEXT = re.compile(
-    r"(?:[(（]\s*([A-Da-dＡ-Ｄａ-ｄ])\s*[)）]|([A-Da-dＡ-Ｄａ-ｄ])\s*[.．、)）:：])\s*(.+)", re.DOTALL
+    r"(?:[(（]\s*([A-Da-dＡ-Ｄａ-ｄ])\s*[)）]|([A-Da-dＡ-Ｄａ-ｄ])\s*[.．、)）:：])\s*(.+)",
+    re.DOTALL,
 )
 _YES_NO_EN = re.compile(r"(yes|no)(?:[.,!;:].*)?", re.IGNORECASE | re.DOTALL)
 _YES_NO_ZH = re.compile(r"(是|否)(?:[。，！；：、.,!;:].*)?", re.DOTALL)
@@ -139,7 +142,9 @@ def mc_answer(answer: str, options: Sequence[str], *, number: bool = False) -> s
             f"the answer names {letter} but its text {with_text.group(3).strip()!r} is not "
             f"option {letter}",
         )
-    raise FieldProblem("mc_answer_unmapped", f"the answer {text[:40]!r} is no option's letter or text")
+    raise FieldProblem(
+        "mc_answer_unmapped", f"the answer {text[:40]!r} is no option's letter or text"
+    )
 
 
 # -- judgement -------------------------------------------------------------------------------

@@ -300,6 +300,7 @@ def _json_item(value: Any, kind: str | None) -> RawItem:
         return RawItem("", "", None, kind, raw, ("not_an_item", "a list entry is not an object"))
     _, question = _key(value, "question", "q")
     has_answer, answer = _key(value, "answer", "a")
+    has_answer = has_answer and answer is not None
     _, stated = _key(value, "kind", "type")
     if isinstance(stated, str) and stated.strip():
         kind = stated.strip()
@@ -318,9 +319,13 @@ def _json_item(value: Any, kind: str | None) -> RawItem:
 
 def _kind_keyed(value: dict[Any, Any]) -> list[RawItem]:
     """``{"judgement": [...], "short_vqa": [...]}``: each list's items take their key's kind."""
-    items = []
+    items: list[RawItem] = []
     for key, inner in value.items():
-        if isinstance(key, str) and _BLOCK.fullmatch(f"<{key.strip()}>") and isinstance(inner, list):
+        if (
+            isinstance(key, str)
+            and _BLOCK.fullmatch(f"<{key.strip()}>")
+            and isinstance(inner, list)
+        ):
             items.extend(_json_item(v, _block_kind(key)) for v in inner)
     return items
 
@@ -372,7 +377,8 @@ def _pseudo_items(body: str) -> list[RawItem]:
     marks = [m.start() for m in _PSEUDO_QUESTION.finditer(body)] or [0]
     cuts = [body.rfind("{", 0, m) if body.rfind("{", 0, m) >= 0 else m for m in marks]
     ends = [*cuts[1:], len(body)]
-    return [RawItem("", "", None, None, body[a:b].strip(" ,\n"), problem) for a, b in zip(cuts, ends, strict=True)]  # fmt: skip
+    pieces = [body[a:b].strip(" ,\n") for a, b in zip(cuts, ends, strict=True)]
+    return [RawItem("", "", None, None, piece, problem) for piece in pieces]
 
 
 def parse_json_items(text: str) -> list[RawItem]:
