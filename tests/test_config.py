@@ -71,3 +71,20 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
     again = load_config(path)
     assert again.models.get("captioner").concurrency == 3
     assert again.generate.languages == ["zh"]
+
+
+def test_old_character_length_key_names_line_and_replacement(tmp_path: Path) -> None:
+    path = tmp_path / "visinstruct.yaml"
+    path.write_text("version: 1\ngenerate:\n  long_min_chars: 120\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message and "line 3" in message
+    assert "generate.long_min_chars" in message and "long_min_words: 24" in message
+    with pytest.raises(ValueError, match="long_min_words"):
+        ProjectConfig.model_validate({"generate": {"long_min_chars": 80}})
+
+
+def test_length_limits_are_words() -> None:
+    generate = ProjectConfig.model_validate({"generate": {"long_min_words": 30}}).generate
+    assert (generate.short_max_words, generate.long_min_words) == (8, 30)

@@ -6,6 +6,7 @@ error names the file, the field and, where the YAML says, the line.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from visinstruct.errors import ConfigError
@@ -254,6 +256,23 @@ def _default_counts() -> dict[Kind, int]:
     return {"judgement": 4, "multiple_choice": 2, "long_vqa": 1, "short_vqa": 2}
 
 
+def _default_leaks() -> tuple[str, ...]:
+    from visinstruct.generate.validate import DEFAULT_EXTRA_LEAKS
+
+    return DEFAULT_EXTRA_LEAKS
+
+
+def old_length_key_message(chars: Any) -> str:
+    """How to replace the character-based ``generate.long_min_chars`` (before 0.x: lengths are
+    now words in English and units in Chinese, see PARSING.md)."""
+    words = math.ceil(chars / 5) if isinstance(chars, int) and chars >= 0 else 20
+    return (
+        "long_min_chars (characters) was replaced by long_min_words (English words; a Chinese "
+        f"answer needs twice as many units): replace `long_min_chars: {chars}` with "
+        f"`long_min_words: {words}` (about 5 characters a word), or delete it for the default 20"
+    )
+
+
 class GenerateConfig(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
     counts: dict[Kind, int] = Field(default_factory=_default_counts)
@@ -272,8 +291,16 @@ class GenerateConfig(_Strict):
     format: Literal["json", "tagged"] = Field(
         default="json", description="Reply format: JSON (schema when served) or <Q1>…</Q1> tags."
     )
-    short_max_words: int = Field(default=8, ge=1, le=100)
-    long_min_chars: int = Field(default=80, ge=0, le=5000)
+    short_max_words: int = Field(
+        default=8, ge=1, le=100, description="Short VQA: at most this many words (zh: 2x units)."
+    )
+    long_min_words: int = Field(
+        default=20, ge=0, le=1000, description="Long VQA: at least this many words (zh: 2x units)."
+    )
+    leak_phrases: list[str] = Field(
+        default_factory=lambda: list(_default_leaks()),
+        description="Extra phrases that refuse an item (besides the rule book's own).",
+    )
     reject_seed_copies: bool = Field(
         default=True, description="Reject questions that are near-copies of a sampled seed."
     )
@@ -284,6 +311,13 @@ class GenerateConfig(_Strict):
     repair: bool = Field(
         default=True, description="One follow-up turn with the complaint for an unusable reply."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_character_limits(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "long_min_chars" in data:
+            raise ValueError(old_length_key_message(data["long_min_chars"]))
+        return data
 
     @field_validator("counts")
     @classmethod
@@ -571,6 +605,16 @@ def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _refuse_old_keys(data: dict[str, Any], root: Any, path: Path) -> None:
+    """Keys replaced by newer ones: an error naming the line and the replacement."""
+    generate = data.get("generate")
+    if isinstance(generate, dict) and "long_min_chars" in generate:
+        line = _line_of(root, ("generate", "long_min_chars"))
+        where = f"line {line}, " if line else ""
+        message = old_length_key_message(generate["long_min_chars"])
+        raise ConfigError(f"{where}generate.{message}", path=str(path))
+
+
 def load_config(path: str | Path) -> ProjectConfig:
     """Load and validate ``path``; raise :class:`ConfigError` naming file, field and line."""
     path = Path(path)
@@ -589,6 +633,7 @@ def load_config(path: str | Path) -> ProjectConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping of settings", path=str(path))
+    _refuse_old_keys(data, root, path)
     try:
         config = ProjectConfig.model_validate(data)
     except ValidationError as exc:
@@ -677,8 +722,8 @@ generate:
   mode: caption            # caption (text LLM) | vision (the generator also sees the image)
   layout: combined         # combined (one call, caption sent once) | per_kind (a call per kind)
   format: json             # json | tagged (<Q1>..</Q1><C1>..</C1><A1>..</A1>)
-  short_max_words: 8       # short VQA answers (Chinese: two characters a word)
-  long_min_chars: 80       # long VQA answers (Chinese: a character counts as three)
+  short_max_words: 8       # short VQA: at most 8 words (Chinese: 16 units)
+  long_min_words: 20       # long VQA: at least 20 words (Chinese: 40 units)
   reject_seed_copies: true
 
 export:

@@ -47,4 +47,20 @@ def test_project_thresholds_apply_and_bad_config_is_a_clear_error(tmp_path: Path
          "--kind", "judgement", "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["reasons"]["judgement_answer"] >= 3
+    reasons = json.loads(result.output)["reasons"]
+    # Multiple-choice rows read as judgements: their A-D options or letters are refused.
+    assert reasons.get("judgement_answer", 0) + reasons.get("judgement_options", 0) >= 3
+
+
+def test_an_old_character_limit_in_the_config_says_how_to_convert(tmp_path: Path) -> None:
+    source = reference_file(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / CONFIG_FILENAME).write_text(
+        "generate:\n  short_max_words: 8\n  long_min_chars: 80\n"
+    )
+    result = CliRunner().invoke(import_generations_cmd, [str(source), "-p", str(project)])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "line 3, generate.long_min_chars" in output
+    assert "long_min_words: 16" in output

@@ -112,7 +112,8 @@ def test_cost_report_joins_the_ledger_with_review_time(tmp_path: Path) -> None:
         first, second, third, *_ = p.store.image_instructions(image)
         service.apply(ann, first.id, "accept", seconds=600)
         service.apply(ann, second.id, "reject", reason="wrong", seconds=600)
-        service.apply(ann, third.id, "edit", edit=Edit(third.question, "No"), seconds=960)
+        no = "否" if third.language == "zh" else "No"  # the rule book: 是/否 in Chinese
+        service.apply(ann, third.id, "edit", edit=Edit(third.question, no), seconds=960)
     # 46 instructions: one rejected; the 3 multiple-choice items with a failed check are left
     # out by export.drop_failed_checks; the rest (unreviewed, accepted, edited) are kept.
     data = json.loads(_run("cost", "report", "-p", str(folder), "--json").stdout)

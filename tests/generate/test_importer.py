@@ -24,6 +24,8 @@ JUDGE_PROMPT_EN = (
     f"Description: {CAPTION}. \n Question: ['Is the <object> red?']. \n  You MUST output ..."
 )
 
+SHORT_PROMPT_EN = "Design three short question answering questions related to the landmark."
+
 
 def rows(images: list[Path]) -> list[dict[str, Any] | str]:
     rel = [str(p.relative_to(p.parents[2])) for p in images]
@@ -48,7 +50,7 @@ def rows(images: list[Path]) -> list[dict[str, Any] | str]:
         },
         {
             "image_path": rel[2],
-            "gpt_prompt": "",
+            "gpt_prompt": SHORT_PROMPT_EN,
             "qa_raw": "<Q1>What colour is the circle?</Q1><A1>blue</A1>",
         },
         {"image_path": rel[3], "gpt_prompt": JUDGE_PROMPT_EN, "err": "RateLimitError(...)"},
@@ -57,7 +59,7 @@ def rows(images: list[Path]) -> list[dict[str, Any] | str]:
         {
             "image_path": rel[3],
             "gpt_prompt": JUDGE_PROMPT_EN,
-            "qa_raw": "<Q1>As mentioned in the text, is it red?</Q1><A1>Yes</A1>",
+            "qa_raw": "<Q1>As mentioned in the caption, is it red?</Q1><A1>Yes</A1>",
         },
         "this line is not JSON",
     ]
@@ -110,7 +112,7 @@ def test_import_checks_rows_collects_images_and_is_idempotent(tmp_path: Path) ->
     assert sorted(r["reason"].split(":")[0] for r in rejects) == ["leakage", "mc_option_count"]
     assert all(r["content"] for r in rejects)
     assert report.reasons == {"leakage": 2, "mc_option_count": 1}
-    assert "As mentioned in the text" in failures[0]["raw"]
+    assert "As mentioned in the caption" in failures[0]["raw"]
     mc = next(i for i in instructions if i.kind == "multiple_choice")
     assert mc.provenance.seed_questions == ["图中的建筑属于哪种风格？", "这座地标位于哪个城市？"]
     assert mc.provenance.prompt_version == "reference"
@@ -131,6 +133,31 @@ def test_kind_and_language_options_override_inference(tmp_path: Path) -> None:
     assert report.instructions == 0
     assert report.failed_rows == 1
     assert report.reasons == {"judgement_answer": 1}
+
+
+def test_a_row_whose_kind_is_unknown_is_refused_not_guessed(tmp_path: Path) -> None:
+    images = make_images(tmp_path / "images", {"ocr": 1})
+    source = write_jsonl(tmp_path / "rows.jsonl", [
+        {"image_path": str(images[0]), "gpt_prompt": "", "qa_raw":
+            "<Q1>Is the sign red?</Q1><A1>Yes</A1>"},
+    ])  # fmt: skip
+    with Store(tmp_path / "p.db") as store:
+        report = import_generations(store, source, Rules())
+        failures = store.failures(IMPORT_STAGE, import_hash(Rules()))
+    assert report.instructions == 0
+    assert report.reasons == {"unknown_kind": 1}
+    assert "--kind" in failures[0]["last_error"]
+
+
+def test_json_rows_are_read_by_the_json_reader(tmp_path: Path) -> None:
+    images = make_images(tmp_path / "images", {"ocr": 1})
+    reply = '```json\n[{"question": "What does the sign say?", "answer": "OPEN"}]\n```'
+    source = write_jsonl(tmp_path / "rows.jsonl", [
+        {"image_path": str(images[0]), "gpt_prompt": SHORT_PROMPT_EN, "qa_raw": reply},
+    ])  # fmt: skip
+    with Store(tmp_path / "p.db") as store:
+        report = import_generations(store, source, Rules())
+    assert report.instructions == 1
 
 
 def test_kind_of_prompt_reads_reference_wording() -> None:

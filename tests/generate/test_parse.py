@@ -31,7 +31,7 @@ COUNTS = {"judgement": 4, "multiple_choice": 2, "long_vqa": 1, "short_vqa": 2}
         ("(A) red (B) blue (C) green (D) white", ("red", "blue", "green", "white")),
         ("Ａ．红色 Ｂ．蓝色 Ｃ．绿色 Ｄ．白色", ("红色", "蓝色", "绿色", "白色")),
         ("A、红色，B、蓝色，C、绿色，D、白色", ("红色", "蓝色", "绿色", "白色")),
-        ("red; blue; green; white", ("red", "blue", "green", "white")),
+        ("red; blue; green; white", ()),  # rule book 5: options are labelled A-D
         ("A. Vitamin C tablets B. Aspirin C. Cough syrup D. Plasters",
          ("Vitamin C tablets", "Aspirin", "Cough syrup", "Plasters")),
     ],
@@ -44,22 +44,23 @@ def test_options_keep_their_own_chinese_punctuation() -> None:
     assert split_options("A. 是，但很小 B. 否 C. 不确定 D. 看不清")[0] == "是，但很小"
 
 
-def test_kind_is_inferred_from_shape() -> None:
-    assert infer_kind(RawItem("Is it red?", "Yes")) == "judgement"
-    assert infer_kind(RawItem("Which?", "B", ("a", "b", "c", "d"))) == "multiple_choice"
-    assert infer_kind(RawItem("What colour?", "dark red")) == "short_vqa"
-    long = "The room is bright. " * 5
-    assert infer_kind(RawItem("Describe the room.", long)) == "long_vqa"
-    assert infer_kind(RawItem("Is it?", "Yes", ('"Yes", "No"',))) == "judgement"
-    with pytest.raises(ItemProblem) as caught:
-        infer_kind(RawItem("Why?", "because", kind="essay"))
-    assert caught.value.code == "unknown_kind"
+def test_kind_is_stated_or_asked_for_never_guessed() -> None:
+    assert infer_kind(RawItem("Is it red?", "Yes", kind="Judgment")) == "judgement"
+    assert infer_kind(RawItem("Which?", "B", ("a", "b", "c", "d")), "multiple_choice") == (
+        "multiple_choice"
+    )
+    for item in (RawItem("Is it red?", "Yes"), RawItem("Why?", "because", kind="essay")):
+        with pytest.raises(ItemProblem) as caught:
+            infer_kind(item)
+        assert caught.value.code == "unknown_kind"
 
 
-def test_chinese_lengths_count_sensibly() -> None:
-    assert word_units("红色的小汽车") == 3
+def test_chinese_lengths_count_units() -> None:
+    assert word_units("红色的小汽车") == 6
     assert word_units("a red car") == 3
-    assert length_units("天气晴朗。") == 5 + 2 * 4
+    assert word_units("iPhone 15 深空黑色") == 6
+    assert length_units("天气晴朗。", "zh") == 4
+    assert length_units("It is sunny today.", "en") == 4
     rules = Rules(short_max_words=3)
     with pytest.raises(ItemProblem) as caught:
         check_item(RawItem("女孩在做什么？", "她在公园里看书", kind="short_vqa"), "zh", rules)

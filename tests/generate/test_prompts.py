@@ -28,7 +28,7 @@ def test_caption_prompt_carries_caption_ocr_prior_seeds_and_rules() -> None:
                    '["shop"]', "[judgement] Is there any readable text in the image?",
                    "4 judgement, 2 multiple_choice, 1 long_vqa, 2 short_vqa",
                    "2 answered Yes and 2 answered No", "at most 8 words",
-                   "at least 80 characters", "A, B, C or D", "JSON"):  # fmt: skip
+                   "at least 20 words", "A, B, C or D", "JSON"):  # fmt: skip
         assert needed in user, needed
 
 

@@ -1,9 +1,11 @@
 """Step (d): instructions of four kinds from captions and seed questions.
 
-:mod:`~visinstruct.generate.prompts` builds versioned prompts, :mod:`~.parse` reads replies
-(JSON or tagged) into raw items, :mod:`~.validate` keeps the well-formed ones and names why the
-rest were rejected, :class:`GenerateStage` runs it as resumable work units, and
-:func:`import_generations` runs the reference engine's saved outputs through the same checks.
+:mod:`~visinstruct.generate.prompts` builds versioned prompts; replies are judged by the rule
+book (docs/PARSING.md): :mod:`~.parse` reads them (one reader per format) into raw items,
+:mod:`~.fields` reads each field, :mod:`~.validate` runs the named checks, keeps the items whose
+every field is unambiguous and names why the rest were refused; :class:`GenerateStage` runs it
+as resumable work units, and :func:`import_generations` runs the reference engine's saved
+outputs through the same checks.
 """
 
 from __future__ import annotations

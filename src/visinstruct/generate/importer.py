@@ -50,6 +50,7 @@ _DOMAIN_HINT = re.compile(r"related to the ([^.\n]{1,60}?)\s*\.|与([^\n，。]{
 _CAPTION = re.compile(
     r"(?:Description|描述)\s*[:：]\s*(.*?)\s*\n\s*(?:Question|问题)\s*[:：]", re.DOTALL
 )
+_BRACED = re.compile(r"(<\s*[QCAqca]\s*\d{1,3}\s*>)\s*\{([^{}<>]*)\}\s*(?=<)")
 _SEEDS = re.compile(r"(?:Question|问题)\s*[:：]\s*(\[.*?\])", re.DOTALL)
 
 
@@ -70,6 +71,12 @@ class GenerationImportReport:
 def import_hash(rules: Rules) -> str:
     """The config hash imported instructions are stored under (new checks, new import)."""
     return "import:generations:" + content_id(REFERENCE_VERSION, rules.settings())[:16]
+
+
+def unbrace(raw: str) -> str:
+    """``raw`` without the braces the reference prompt's ``<Q1> {the generated question 1}
+    </Q1>`` template leaves around whole fields (its own artefact, not the model's text)."""
+    return _BRACED.sub(r"\1\2", raw)
 
 
 def kind_of_prompt(prompt: str) -> Kind | None:
@@ -172,7 +179,7 @@ class _Importer:
     ) -> None:
         seeds = _seeds_of(prompt)
         try:
-            items = parse_reply(raw, "tagged")
+            items = parse_reply(unbrace(raw), "auto")
         except OutputParseError as exc:
             self._fail(key, str(exc), raw)
             return
@@ -181,7 +188,8 @@ class _Importer:
             self.report.reasons[reject.code] = self.report.reasons.get(reject.code, 0) + 1
         if not verdict.drafts:
             reasons = "; ".join(r.reason for r in verdict.rejects[:5])
-            self._fail(key, f"no usable instruction in the row ({reasons})", raw)
+            hint = "" if kind else "; the prompt names no kind: pass --kind"
+            self._fail(key, f"no usable instruction in the row ({reasons}){hint}", raw)
             return
         records = self.records(image, prompt, language, seeds, verdict)
         self.store.complete_unit(IMPORT_STAGE, key, self.config_hash, records)

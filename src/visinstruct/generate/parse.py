@@ -1,24 +1,34 @@
-"""Read what a generator really replies into raw items, before any judgement of their worth.
+"""Read a generator's reply into raw items, one reader per format (docs: PARSING.md).
 
-Models wrap JSON in code fences and chatter, renumber tags (Q1, Q2, Q4), drop closing tags,
-write full-width letters and Chinese punctuation, and put options inline ("A. x B. y") or one
-per line. This module accepts all of that and only *reads*: whether an item is any good is
-:mod:`visinstruct.generate.validate`'s business. The one error it raises is
-:class:`OutputParseError` when a reply holds no item at all; no input makes it crash.
+The two readers only *read*: they find where each item's question, options and answer are, and
+refuse an item here only where its structure itself is ambiguous (nested tags, a JSON object cut
+off mid-way, single-quoted pseudo-JSON, a field that is not a string). Whether the fields are
+any good is :mod:`visinstruct.generate.validate`'s business. A reply with no item at all raises
+:class:`OutputParseError`; no input makes a reader crash.
+
+Tagged replies are read by a small scanner over ``<Qn>/<Cn>/<An>`` tags rather than an HTML
+parser: the rule book pairs tags by order, tolerates missing and misnumbered closing tags, and
+keeps ``<b>``/``<a href>``/``<script>`` inside fields verbatim, which an HTML parser would
+rebalance or drop. JSON is decoded by the standard library's :class:`json.JSONDecoder`, one
+list element at a time, so a reply cut off mid-way keeps every complete object before the cut.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from visinstruct.errors import OutputParseError
 
 __all__ = [
     "FULLWIDTH",
+    "JUNK",
     "RawItem",
+    "ReplyFormat",
+    "clean_reply",
     "extract_json",
     "parse_json_items",
     "parse_reply",
@@ -26,48 +36,35 @@ __all__ = [
     "split_options",
 ]
 
-ReplyFormat = Literal["json", "tagged"]
+ReplyFormat = Literal["json", "tagged", "auto"]
 
+# Full-width letters and punctuation that models mix into labels, mapped to half-width.
 FULLWIDTH = str.maketrans(
-    "ＡＢＣＤＥＦａｂｃｄｅｆ（）．：，；？！　【】",
-    "ABCDEFabcdef().:,;?! []",
+    "ＡＢＣＤＥＦＧＨａｂｃｄｅｆｇｈ（）．：，；、", "ABCDEFGHabcdefgh().:,;,"
 )
-_MAX_JSON_STARTS = 64  # candidate "{" / "[" positions tried in one reply
-_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_KEYS = {
-    "question": ("question", "q", "instruction", "prompt", "问题", "题目"),
-    "answer": ("answer", "a", "correct_answer", "correct", "答案", "正确答案"),
-    "choices": ("choices", "options", "c", "选项"),
-    "kind": ("kind", "type", "question_type", "题型", "类型"),
-}
-_LIST_KEYS = ("instructions", "questions", "items", "qa", "data", "results")
-_KIND_BLOCK = re.compile(
-    r"<\s*(judge?ment|multiple[ _-]?choice|long[ _-]?vqa|short[ _-]?vqa)\s*>", re.IGNORECASE
+JUNK = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")  # zero-width characters and the BOM
+_MAX_STARTS = 64  # candidate "{" / "[" positions tried in one reply
+_TAG = re.compile(r"<\s*(/?)\s*([QCAqca])\s*(\d{1,3})\s*>")
+_BLOCK = re.compile(
+    r"<\s*(/?)\s*(judge?ments?|multiple[ _-]?choices?|short[ _-]?vqa|long[ _-]?vqa)\s*>",
+    re.IGNORECASE,
 )
-_KIND_BLOCK_END = re.compile(
-    r"<\s*/\s*(judge?ment|multiple[ _-]?choice|long[ _-]?vqa|short[ _-]?vqa)\s*>", re.IGNORECASE
-)
-_TAG = re.compile(r"<\s*(/?)\s*([QCAqca])\s*(\d{0,3})\s*>")
-_LINE_FIELD = re.compile(
-    r"^\s*(?:[*#>\-]+\s*)?(?:\*\*)?"
-    r"(Q\s*\d{1,3}|Question\s*\d{0,3}|问题\s*\d{0,3}|"
-    r"C\s*\d{1,3}|Choices|Options|选项|"
-    r"A\s*\d{1,3}|Answer\s*\d{0,3}|答案\s*\d{0,3})"
-    r"\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
-    re.IGNORECASE | re.MULTILINE,
-)
-_OPTION_LABEL = re.compile(r"(?:^|(?<=[\s,;|、]))\(?([A-H])\s?[).:、](?!\d)\s*")
-_LEADING_LABEL = re.compile(r"^\s*\(?[A-Ha-h]\s?[).:、]\s*")
-_WRAPPERS = " \t\r\n{}\"'“”‘’`"
+_LINE_LABEL = re.compile(r"(?m)^[ \t>#*_-]*([QCAqca])(\d{1,3})[ \t*_]*[:：][ \t*_]*")
+_FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n?")
+_PSEUDO_KEY = re.compile(r"[{,\[]\s*'[^'\n]{1,40}'\s*:")
+_PSEUDO_QUESTION = re.compile(r"'question'\s*:", re.IGNORECASE)
+_STRUCTURE = re.compile(r"\[\s*[{\[\]]|\{\s*[\"'}]|\[\s*'")
+_LIST_KEYS = ("instructions", "questions", "items", "data")
 
 
 @dataclass(frozen=True)
 class RawItem:
-    """One question as the reply wrote it, nothing checked yet.
+    """One item as the reply wrote it, nothing judged yet.
 
-    ``choices`` is ``None`` when the reply gave no options at all; ``raw`` is the item's own
-    text in the reply, kept with any rejection.
+    ``choices`` holds the options as written: ``None`` when the reply gave none, one string when
+    they came as one labelled text (a ``<Cn>`` tag, a JSON string), else one entry per option.
+    ``problem`` is a refusal the reader already made (code, message); ``raw`` is the item's own
+    text in the reply, kept with any refusal. ``answer_number`` marks a JSON number answer.
     """
 
     question: str
@@ -75,254 +72,371 @@ class RawItem:
     choices: tuple[str, ...] | None = None
     kind: str | None = None
     raw: str = ""
+    problem: tuple[str, str] | None = None
+    answer_number: bool = False
 
 
-def _clean(text: str) -> str:
-    return text.strip(_WRAPPERS).strip()
+def clean_reply(text: str) -> str:
+    """``text`` without zero-width characters and BOMs (decision 13), wherever they are."""
+    return JUNK.sub("", text)
 
 
-# -- options --------------------------------------------------------------------------------
+def _has_items(text: str) -> bool:
+    return bool(re.search(r"\w", text))
 
 
-def split_options(text: str) -> tuple[str, ...]:
-    """Option texts from one string: "A. x B. y C. z D. w", one per line, or "x; y; z".
+# -- tags -----------------------------------------------------------------------------------
 
-    Labels are taken only in sequence (A, then B, ...), so a "B." inside an option's text
-    ("Plan B. ...") does not split it unless it is where the next label belongs. Labels are
-    found on a half-width copy (same length), so the option texts keep their own punctuation.
-    """
-    plain = text.translate(FULLWIDTH)
-    cuts: list[tuple[int, int]] = []
-    expected = "A"
-    for match in _OPTION_LABEL.finditer(plain):
-        if match.group(1) == expected:
-            cuts.append((match.start(), match.end()))
-            expected = chr(ord(expected) + 1)
-    if len(cuts) >= 2:
-        ends = [start for start, _ in cuts[1:]] + [len(text)]
-        return tuple(
-            _clean(text[end:stop]).rstrip(",;|、，；").strip()
-            for (_, end), stop in zip(cuts, ends, strict=True)
+
+@dataclass
+class _Building:
+    start: int
+    kind: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    end: int = -1
+    open_question: bool = True  # the <Q> field was never closed ...
+    interrupted: bool = False  # ... and a new <Q> opened inside it
+    nested: bool = False
+    repeated: str = ""
+
+
+def _segments(text: str) -> Iterator[tuple[str | None, int, int]]:
+    """(kind, start, end) of each kind block; text outside blocks has kind None."""
+    pos, kind = 0, None
+    for match in _BLOCK.finditer(text):
+        yield kind, pos, match.start()
+        kind = None if match.group(1) else _block_kind(match.group(2))
+        pos = match.end()
+    yield kind, pos, len(text)
+
+
+def _block_kind(name: str) -> str:
+    low = re.sub(r"[ _-]", "", name.lower())
+    if low.startswith("judg"):
+        return "judgement"
+    if low.startswith("multiple"):
+        return "multiple_choice"
+    return "short_vqa" if low.startswith("short") else "long_vqa"
+
+
+def _scan_segment(text: str, start: int, end: int, kind: str | None) -> list[_Building]:
+    """Items of one segment, paired by order (decisions 1-3)."""
+    items: list[_Building] = []
+    current: _Building | None = None
+    open_field: str | None = None
+    pos = start
+    for tag in _TAG.finditer(text, start, end):
+        closing, letter = bool(tag.group(1)), tag.group(2).upper()
+        if current is not None and open_field is not None:
+            current.fields[open_field] += text[pos : tag.start()]
+        pos = tag.end()
+        if closing:
+            if open_field is not None:
+                if open_field == "Q" and current is not None:
+                    current.open_question = False
+                open_field = None
+            elif current is not None and letter == "Q":
+                _mark_nested(items)
+            continue
+        if letter == "Q":
+            if current is not None:
+                current.end = tag.start()
+                if open_field == "Q" and current.open_question:
+                    current.interrupted = True
+            current = _Building(tag.start(), kind, {"Q": ""})
+            items.append(current)
+            open_field = "Q"
+        else:
+            if current is None:  # an option or answer before any question: refused, kept
+                current = _Building(tag.start(), kind, {"Q": ""}, open_question=False)
+                items.append(current)
+            if letter in current.fields and letter != "Q":
+                current.repeated = letter
+            current.fields[letter] = ""
+            open_field = letter
+    if current is not None and open_field is not None:
+        current.fields[open_field] += text[pos:end]
+    if current is not None:
+        current.end = end
+    return items
+
+
+def _mark_nested(items: list[_Building]) -> None:
+    """A stray ``</Qn>``: it closes an earlier item's question that a new ``<Qn>`` opened
+    inside, so that item and every item since are nested (decision 3)."""
+    for i in range(len(items) - 2, -1, -1):
+        if items[i].interrupted:
+            items[i].interrupted = False
+            for item in items[i:]:
+                item.nested = True
+            return
+
+
+def _tag_item(text: str, b: _Building) -> RawItem:
+    raw = text[b.start : b.end].strip()
+    kind = b.kind
+    choices = (b.fields["C"],) if "C" in b.fields else None
+    question = b.fields["Q"].strip()
+    if b.nested:
+        return RawItem(question, "", choices, kind, raw, ("tags_nested", _NESTED))
+    if "A" not in b.fields:
+        return RawItem(question, "", choices, kind, raw, ("no_answer", "the item has no <A> tag"))
+    if b.repeated:
+        problem = ("tags_repeated", f"the item has two <{b.repeated}> tags; which one is meant?")
+        return RawItem(question, b.fields["A"], choices, kind, raw, problem)
+    return RawItem(question, b.fields["A"], choices, kind, raw)
+
+
+_NESTED = "a <Q> tag opens inside another item's question; neither item can be paired safely"
+
+
+def _line_labels_as_tags(text: str) -> str:
+    """``Q1: …`` / ``**A1:** …`` line labels, when a reply has no ``<Qn>`` tag at all."""
+    return _LINE_LABEL.sub(lambda m: f"<{m.group(1).upper()}{m.group(2)}>", text)
+
+
+def parse_tagged_items(text: str) -> list[RawItem]:
+    """Items of a tagged reply; :class:`OutputParseError` when it has no ``<Qn>`` tag."""
+    text = clean_reply(text)
+    if not _TAG.search(text):
+        text = _line_labels_as_tags(text)
+    items: list[RawItem] = []
+    for kind, start, end in _segments(text):
+        items.extend(_tag_item(text, b) for b in _scan_segment(text, start, end, kind))
+    if not items:
+        raise OutputParseError(
+            "no <Q1>…</Q1> tags in the reply; the reply must use the tagged format", raw=text
         )
-    for separator in ("\n", ";", "；", "|", "、"):
-        parts = [p for p in (_clean(x) for x in text.split(separator)) if p]
-        if len(parts) >= 2:
-            return tuple(_unlabel(p) for p in parts)
-    single = _unlabel(_clean(text))
-    return (single,) if single else ()
-
-
-def _unlabel(option: str) -> str:
-    """``option`` without a leading "A." / "(B)" / "Ｃ：" label."""
-    match = _LEADING_LABEL.match(option.translate(FULLWIDTH))
-    return option[match.end() :].strip() if match else option.strip()
-
-
-def _choices_of(value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return split_options(value) if value.strip() else None
-    if isinstance(value, dict):
-        return tuple(_unlabel(_text(v)) for v in value.values())
-    if isinstance(value, list):
-        texts = [_text(v) for v in value]
-        if len(texts) == 1 and len(split_options(texts[0])) > 1:
-            return split_options(texts[0])
-        return tuple(_unlabel(t) for t in texts)
-    return None
+    return items
 
 
 # -- JSON -----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, int | float):
-        return str(value)
-    return ""
+def _outside_strings(text: str) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character of ``text`` outside JSON double-quoted strings."""
+    in_string = escaped = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        else:
+            in_string = ch == '"'
+            yield i, ch  # the opening quote too, so a caller sees where a string stands
 
 
-def _loads(candidate: str) -> Any:
-    for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
-        try:
-            return json.loads(attempt)
-        except (ValueError, RecursionError):
-            continue
-    decoder = json.JSONDecoder()
-    starts = [m.start() for m in re.finditer(r"[{\[]", candidate)][:_MAX_JSON_STARTS]
-    for start in starts:
-        try:
-            value, _ = decoder.raw_decode(candidate, start)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(value, dict | list) and _json_items(value):
-            return value
-    raise ValueError("no JSON value")
+def _drop_trailing_commas(text: str) -> str:
+    """``text`` without commas that stand before a closing bracket (outside strings)."""
+    drop: set[int] = set()
+    last_comma: int | None = None
+    for i, ch in _outside_strings(text):
+        if ch == ",":
+            last_comma = i
+        elif ch in "}]":
+            if last_comma is not None:
+                drop.add(last_comma)
+            last_comma = None
+        elif not ch.isspace():
+            last_comma = None
+    return "".join(ch for i, ch in enumerate(text) if i not in drop) if drop else text
+
+
+def _unfenced(text: str) -> str:
+    """The inside of the first code fence holding a bracket, else ``text``."""
+    for match in _FENCE.finditer(text):
+        rest = text[match.end() :]
+        inside = rest.split("```", 1)[0]
+        if "{" in inside or "[" in inside:
+            return inside
+    return text
+
+
+def _starts(text: str) -> list[int]:
+    return [i for i, ch in _outside_strings(text) if ch in "{["][:_MAX_STARTS]
 
 
 def extract_json(text: str) -> Any:
-    """The JSON value in ``text``: fenced, surrounded by prose, or with trailing commas."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for candidate in candidates:
+    """The first complete JSON value in ``text`` (fences, chatter and trailing commas
+    tolerated); :class:`OutputParseError` when there is none."""
+    body = _drop_trailing_commas(_unfenced(clean_reply(text)))
+    decoder = json.JSONDecoder()
+    for start in _starts(body):
         try:
-            return _loads(candidate.strip())
-        except ValueError:
+            return decoder.raw_decode(body, start)[0]
+        except (json.JSONDecodeError, RecursionError):
             continue
-    raise OutputParseError("the reply holds no JSON object", raw=text)
+    raise OutputParseError("no JSON value in the reply", raw=text)
 
 
-def _field(item: dict[str, Any], name: str) -> Any:
-    lowered = {str(k).strip().lower(): v for k, v in item.items()}
-    for key in _KEYS[name]:
-        if key in lowered:
-            return lowered[key]
+def _key(item: dict[str, Any], *names: str) -> tuple[bool, Any]:
+    for key, value in item.items():
+        if isinstance(key, str) and key.strip().lower() in names:
+            return True, value
+    return False, None
+
+
+def _options(value: Any) -> tuple[tuple[str, ...] | None, tuple[str, str] | None]:
+    if value is None or value == [] or value == {} or value == "":
+        return None, None
+    if isinstance(value, str):
+        return (value,), None
+    if isinstance(value, dict):
+        keys = [str(k).strip().upper().strip(".)") for k in value]
+        if keys != list("ABCDEFGH"[: len(keys)]):
+            return None, ("mc_option_labels", "option keys must be A, B, C, D in order")
+        value = list(value.values())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value), None
+    return None, ("not_a_string", "an option is not a string")
+
+
+def _json_item(value: Any, kind: str | None) -> RawItem:
+    raw = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, dict):
+        return RawItem("", "", None, kind, raw, ("not_an_item", "a list entry is not an object"))
+    _, question = _key(value, "question", "q")
+    has_answer, answer = _key(value, "answer", "a")
+    has_answer = has_answer and answer is not None
+    _, stated = _key(value, "kind", "type")
+    if isinstance(stated, str) and stated.strip():
+        kind = stated.strip()
+    choices, problem = _options(_key(value, "choices", "options")[1])
+    number = isinstance(answer, (int, float)) and not isinstance(answer, bool)
+    if question is not None and not isinstance(question, str):
+        problem = ("not_a_string", f"the question is a JSON {type(question).__name__}")
+    elif not has_answer:
+        problem = ("no_answer", "the item has no answer")
+    elif not (isinstance(answer, str) or number):
+        problem = ("not_a_string", f"the answer is a JSON {type(answer).__name__}")
+    text = question if isinstance(question, str) else ""
+    said = str(answer) if isinstance(answer, str) or number else ""
+    return RawItem(text, said, choices, kind, raw, problem, answer_number=number)
+
+
+def _kind_keyed(value: dict[Any, Any]) -> list[RawItem]:
+    """``{"judgement": [...], "short_vqa": [...]}``: each list's items take their key's kind."""
+    items: list[RawItem] = []
+    for key, inner in value.items():
+        if (
+            isinstance(key, str)
+            and _BLOCK.fullmatch(f"<{key.strip()}>")
+            and isinstance(inner, list)
+        ):
+            items.extend(_json_item(v, _block_kind(key)) for v in inner)
+    return items
+
+
+def _items_of(value: Any, depth: int = 0) -> list[Any] | None:
+    """The item list inside a decoded value: a bare list, an object holding it under any key,
+    or one item object; None when there is none."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, dict) or depth > 3:
+        return None
+    if _key(value, "question")[0]:
+        return [value]
+    lists = [v for k, v in value.items() if str(k).lower() in _LIST_KEYS and isinstance(v, list)]
+    lists += [v for v in value.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    if lists:
+        return lists[0]
+    for inner in value.values():
+        found = _items_of(inner, depth + 1)
+        if found is not None:
+            return found
     return None
 
 
-def _json_item(item: Any, kind: str | None) -> RawItem | None:
-    if not isinstance(item, dict):
-        return None
-    question, answer = _field(item, "question"), _field(item, "answer")
-    if question is None and answer is None:
-        return None
-    given_kind = _text(_field(item, "kind")) or kind
-    try:
-        raw = json.dumps(item, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        raw = repr(item)[:2000]
-    return RawItem(
-        question=_clean(_text(question)),
-        answer=_clean(_text(answer)),
-        choices=_choices_of(_field(item, "choices")),
-        kind=given_kind or None,
-        raw=raw,
-    )
-
-
-def _json_items(value: Any, kind: str | None = None, depth: int = 0) -> list[RawItem]:
-    if depth > 4:
-        return []
-    if isinstance(value, list):
-        found = [_json_item(v, kind) for v in value]
-        return [item for item in found if item is not None]
-    if not isinstance(value, dict):
-        return []
-    single = _json_item(value, kind)
-    if single is not None:
-        return [single]
+def _salvage(body: str, start: int) -> list[RawItem]:
+    """Complete objects of a list cut off mid-way, then the partial one (decision 11)."""
+    decoder = json.JSONDecoder()
+    opening = next((i for i, ch in _outside_strings(body[start:]) if ch == "["), None)
+    pos = start + opening + 1 if opening is not None else start
     items: list[RawItem] = []
-    for key, sub in value.items():
-        key_text = str(key).strip().lower()
-        if key_text in _LIST_KEYS:
-            items.extend(_json_items(sub, kind, depth + 1))
-        elif isinstance(sub, list | dict):
-            items.extend(_json_items(sub, str(key), depth + 1))
-    return items
+    while True:
+        while pos < len(body) and (body[pos].isspace() or body[pos] == ","):
+            pos += 1
+        if pos >= len(body) or body[pos] == "]":
+            return items
+        try:
+            value, pos = decoder.raw_decode(body, pos)
+        except (json.JSONDecodeError, RecursionError):
+            rest = body[pos:].strip()
+            problem = ("json_truncated", "the reply stops inside this object")
+            items.append(RawItem("", "", None, None, rest, problem))
+            return items
+        items.append(_json_item(value, None))
+
+
+def _pseudo_items(body: str) -> list[RawItem]:
+    """Single-quoted pseudo-JSON: every item in it is refused (decision 11)."""
+    problem = ("json_pseudo", "single-quoted pseudo-JSON, not JSON; nothing in it is read")
+    marks = [m.start() for m in _PSEUDO_QUESTION.finditer(body)] or [0]
+    cuts = [body.rfind("{", 0, m) if body.rfind("{", 0, m) >= 0 else m for m in marks]
+    ends = [*cuts[1:], len(body)]
+    pieces = [body[a:b].strip(" ,\n") for a, b in zip(cuts, ends, strict=True)]
+    return [RawItem("", "", None, None, piece, problem) for piece in pieces]
 
 
 def parse_json_items(text: str) -> list[RawItem]:
-    """Items of a JSON reply (empty when it holds no JSON or no item)."""
-    try:
-        return _json_items(extract_json(text))
-    except OutputParseError:
-        return []
+    """Items of a JSON reply; :class:`OutputParseError` when it holds no item at all."""
+    cleaned = clean_reply(text)
+    body = _drop_trailing_commas(_unfenced(cleaned))
+    decoder = json.JSONDecoder()
+    broken: int | None = None
+    for start in _starts(body):
+        try:
+            value = decoder.raw_decode(body, start)[0]
+        except (json.JSONDecodeError, RecursionError):
+            if _STRUCTURE.match(body, start):
+                broken = start  # JSON that does not decode: cut off, or pseudo-JSON
+                break
+            continue  # a bracket in the chatter around the JSON
+        keyed = _kind_keyed(value) if isinstance(value, dict) else []
+        if keyed:
+            return keyed
+        found = _items_of(value)
+        if found:
+            return [_json_item(v, None) for v in found]
+    if broken is not None and _PSEUDO_KEY.search(body, broken):
+        return _pseudo_items(body[broken:])
+    salvaged = _salvage(body, broken) if broken is not None else []
+    if salvaged:
+        return salvaged
+    raise OutputParseError(
+        "no JSON item list in the reply; expected a list of items or an object holding one",
+        raw=text,
+    )
 
 
-# -- tagged ---------------------------------------------------------------------------------
+# -- both -----------------------------------------------------------------------------------
 
 
-def _fields_by_tags(segment: str) -> list[tuple[str, str, int, int]]:
-    """(letter, content, start, end) for every opening <Q>/<C>/<A> tag in ``segment``."""
-    tags = list(_TAG.finditer(segment))
-    fields = []
-    for i, tag in enumerate(tags):
-        if tag.group(1):
-            continue
-        stop = tags[i + 1].start() if i + 1 < len(tags) else len(segment)
-        fields.append((tag.group(2).upper(), segment[tag.end() : stop], tag.start(), stop))
-    return fields
+def split_options(text: str) -> tuple[str, ...]:
+    """Option texts of one labelled string ("A. x B. y C. z D. w"); () when unlabelled."""
+    from visinstruct.generate.fields import labelled_options
 
-
-def _fields_by_lines(segment: str) -> list[tuple[str, str, int, int]]:
-    """The same from "Q1: ... / A1: ..." lines, for replies that dropped the angle tags."""
-    marks = list(_LINE_FIELD.finditer(segment))
-    fields = []
-    for i, mark in enumerate(marks):
-        name = mark.group(1).strip().lower()
-        letter = "Q" if name[0] in "q问" else "A" if name[0] in "a答" else "C"
-        stop = marks[i + 1].start() if i + 1 < len(marks) else len(segment)
-        fields.append((letter, segment[mark.end() : stop], mark.start(), stop))
-    return fields
-
-
-def _group(segment: str, kind: str | None) -> list[RawItem]:
-    fields = _fields_by_tags(segment) or _fields_by_lines(segment)
-    items: list[RawItem] = []
-    current: dict[str, str] = {}
-    span = [0, 0]
-
-    def flush() -> None:
-        if current:
-            choices = current.get("C")
-            items.append(
-                RawItem(
-                    question=_clean(current.get("Q", "")),
-                    answer=_clean(current.get("A", "")),
-                    choices=split_options(choices) if choices is not None else None,
-                    kind=kind,
-                    raw=segment[span[0] : span[1]].strip(),
-                )
-            )
-
-    for letter, content, start, stop in fields:
-        if letter == "Q" or letter in current:
-            flush()
-            current = {}
-            span[0] = start
-        current[letter] = content
-        span[1] = stop
-    flush()
-    return items
-
-
-def _canonical_kind(name: str) -> str:
-    return re.sub(r"[ _-]+", "_", name.strip().lower()).replace("judgment", "judgement")
-
-
-def parse_tagged_items(text: str) -> list[RawItem]:
-    """Items of a tagged reply, ``<Q1>…</Q1><C1>…</C1><A1>…</A1>``, kind blocks optional."""
-    body = _KIND_BLOCK_END.sub("", text)
-    blocks = list(_KIND_BLOCK.finditer(body))
-    if not blocks:
-        return _group(body, None)
-    items = _group(body[: blocks[0].start()], None)
-    for i, block in enumerate(blocks):
-        stop = blocks[i + 1].start() if i + 1 < len(blocks) else len(body)
-        kind = _canonical_kind(block.group(1))
-        if kind == "multiplechoice":
-            kind = "multiple_choice"
-        items.extend(_group(body[block.end() : stop], kind))
-    return items
-
-
-# -- entry point ----------------------------------------------------------------------------
+    found = labelled_options(text)
+    return found if isinstance(found, tuple) else ()
 
 
 def parse_reply(text: str, fmt: ReplyFormat = "json") -> list[RawItem]:
-    """The raw items of a reply, read in the asked format first, then in the other one.
-
-    Raises :class:`OutputParseError` (carrying the raw reply) when neither finds an item.
-    """
-    readers = (parse_json_items, parse_tagged_items)
-    if fmt == "tagged":
-        readers = (parse_tagged_items, parse_json_items)
-    for reader in readers:
-        items = reader(text)
-        if items:
-            return items
-    wanted = "a JSON object with an instructions list" if fmt == "json" else "<Q1>…</Q1> tags"
-    raise OutputParseError(f"no instruction found in the reply (expected {wanted})", raw=text)
+    """Raw items of ``text`` in reply format ``fmt``; ``auto`` reads tags when the reply has
+    a ``<Qn>`` tag, else JSON. Raises :class:`OutputParseError` when no item can be read."""
+    if not _has_items(clean_reply(text)):
+        raise OutputParseError("the reply is empty", raw=text)
+    if fmt == "auto":
+        fmt = "tagged" if _TAG.search(clean_reply(text)) else "json"
+    readers = [parse_tagged_items, parse_json_items]
+    if fmt == "json":
+        readers.reverse()
+    try:
+        return readers[0](text)
+    except OutputParseError as first:
+        try:  # a reply in the other format is still read by that format's own rules
+            return readers[1](text)
+        except OutputParseError:
+            raise first from None

@@ -80,7 +80,7 @@ class PromptInput:
     mode: GenerationMode = "caption"
     format: GenerationFormat = "json"
     short_max_words: int = 8
-    long_min_chars: int = 80
+    long_min_words: int = 20
 
 
 # -- wording ---------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def _kind_rule(kind: Kind, n: int, inp: PromptInput) -> str:
             "short_vqa": f"短回答问题：答案是一个词、一个数字或一个短语（不超过 "
             f"{inp.short_max_words * 2} 个字）。",
             "long_vqa": f"长回答问题：答案是一段有依据的完整段落，由几句话组成（至少 "
-            f"{math.ceil(inp.long_min_chars / 3)} 个字）。",
+            f"{inp.long_min_words * 2} 个字）。",
         }[kind]
     return {
         "judgement": f"judgement: answer exactly Yes or No; {yes} answered Yes and {no} "
@@ -196,7 +196,7 @@ def _kind_rule(kind: Kind, n: int, inp: PromptInput) -> str:
         "short_vqa": "short_vqa: answered by one word, a number or a short phrase (at most "
         f"{inp.short_max_words} words).",
         "long_vqa": "long_vqa: answered by a grounded paragraph of several sentences (at "
-        f"least {inp.long_min_chars} characters).",
+        f"least {inp.long_min_words} words).",
     }[kind]
 
 

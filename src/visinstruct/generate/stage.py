@@ -201,7 +201,7 @@ class GenerateStage(ModelStage):
                 mode=g.mode,
                 format=g.format,
                 short_max_words=g.short_max_words,
-                long_min_chars=g.long_min_chars,
+                long_min_words=g.long_min_words,
             ),
         )
 

@@ -1,24 +1,43 @@
-"""Judge raw items: keep the well-formed ones, reject the rest with a named reason.
+"""Judge raw items by the rule book (docs: PARSING.md): store an item only when every field is
+unambiguous, refuse the rest with a named reason.
 
-Every rejection carries a short code (``mc_option_count``, ``leakage``, ...) and a message, so
-a user can count reasons across a run and a repair turn can tell the model what to fix. Checks
-per item come first (the item alone decides); then checks over the reply (duplicates, counts
-beyond what was asked, Yes/No balance of judgement sets).
+Each rule is one named check below, in the order they run; each refusal carries its check's
+reason code (``leakage``, ``mc_answer_unmapped``, ...) and a message, so a user can count
+reasons across a run and a repair turn can tell the model what to fix. Checks on one item come
+first; then the reply-level ones: duplicates (decision 12) and, for the generation stage, the
+requested counts and the Yes/No balance of a judgement set.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from visinstruct.generate.parse import FULLWIDTH, RawItem
-from visinstruct.records import Kind, Language
-from visinstruct.seeds._text import canonical, normalise, trigram_jaccard
+from visinstruct.generate.fields import (
+    LETTERS,
+    YES_NO,
+    FieldProblem,
+    han_share,
+    judgement_answer,
+    judgement_options_ok,
+    language_ok,
+    length_units,
+    mc_answer,
+    mc_options,
+    vqa_answer,
+    word_units,
+)
+from visinstruct.generate.parse import RawItem
+from visinstruct.records import KINDS, Kind, Language
+from visinstruct.seeds._text import canonical, trigram_jaccard
 
 __all__ = [
+    "CHECKS",
+    "DEFAULT_EXTRA_LEAKS",
+    "LEAK_PHRASES",
     "LETTERS",
     "Draft",
     "ItemProblem",
@@ -33,71 +52,92 @@ __all__ = [
     "word_units",
 ]
 
-LETTERS = "ABCD"
-_YES = {"yes", "y", "true", "correct", "right", "是", "是的", "对", "对的", "正确", "有"}
-_NO = {"no", "n", "false", "incorrect", "wrong", "否", "不是", "不", "不对", "错", "错误", "没有"}
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.\-][A-Za-z0-9]+)*")
-_PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>")
-_CLOSERS = " \t\r\n\"'”’)）]】」』*_"
-_ANSWER_PREFIX = re.compile(
-    r"^\s*(?:the\s+)?(?:correct\s+|right\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:：]?\s*|"
-    r"^\s*(?:正确)?(?:答案|选项)(?:是|为)?\s*[:：]?\s*|^\s*选\s*",
-    re.IGNORECASE,
+LEAK_PHRASES = (
+    "according to the description",
+    "as mentioned in the caption",
+    "the text says",
+    "based on the provided description",
+    "根据描述",
+    "描述中提到",
 )
-_ANSWER_LETTER = re.compile(r"^[\(\[]?([A-Za-z])(?:[\)\].:,、\s]|$)")
-_LEAKS = re.compile(
-    r"according to the (?:given |provided |image )?(?:description|caption|text|information|"
-    r"context)|(?:mentioned|described|stated|noted|given) in the (?:description|caption|text|"
-    r"context|passage)|the (?:image )?description (?:says|said|states|mentions|notes|"
-    r"indicates)|based on the (?:given |provided )?(?:description|caption|text|information)|"
-    r"(?:given|provided) (?:description|caption)|in the description|as described above|"
-    r"描述中|根据(?:图片|图像|所给|提供的)?(?:的)?描述|描述(?:里|中)?(?:提到|所述|说)|"
-    r"文中提到|如描述|根据(?:所给|提供的)(?:文本|文字|信息)|根据(?:图片|图像)?说明",
-    re.IGNORECASE,
+# Wordings the rule book leaves to configuration; the default extras (``generate.leak_phrases``).
+DEFAULT_EXTRA_LEAKS = (
+    "the description says",
+    "the caption says",
+    "as mentioned in the text",
+    "as mentioned in the description",
+    "mentioned in the description",
+    "based on the given description",
+    "according to the caption",
+    "described in the caption",
+    "根据所给描述",
+    "描述里提到",
 )
+_KIND_NAMES = {
+    "judgement": "judgement",
+    "judgment": "judgement",
+    "multiplechoice": "multiple_choice",
+    "mc": "multiple_choice",
+    "shortvqa": "short_vqa",
+    "short": "short_vqa",
+    "longvqa": "long_vqa",
+    "long": "long_vqa",
+}
 
 
 @dataclass(frozen=True)
 class Rules:
-    """The thresholds validators use (``generate.*`` in the config)."""
+    """The thresholds the checks use (``generate.*`` in the config)."""
 
     short_max_words: int = 8
-    long_min_chars: int = 80
+    long_min_words: int = 20
     reject_seed_copies: bool = True
     seed_copy_similarity: float = 0.85
     judgement_balance: bool = True
+    leak_phrases: tuple[str, ...] = DEFAULT_EXTRA_LEAKS
 
     @classmethod
     def of(cls, generate: Any) -> Rules:
         """Rules from a :class:`~visinstruct.config.GenerateConfig`."""
         return cls(
             short_max_words=generate.short_max_words,
-            long_min_chars=generate.long_min_chars,
+            long_min_words=generate.long_min_words,
             reject_seed_copies=generate.reject_seed_copies,
             seed_copy_similarity=generate.seed_copy_similarity,
             judgement_balance=generate.judgement_balance,
+            leak_phrases=tuple(generate.leak_phrases),
         )
 
     def settings(self) -> dict[str, Any]:
         return {
             "short_max_words": self.short_max_words,
-            "long_min_chars": self.long_min_chars,
+            "long_min_words": self.long_min_words,
             "reject_seed_copies": self.reject_seed_copies,
             "seed_copy_similarity": self.seed_copy_similarity,
             "judgement_balance": self.judgement_balance,
+            "leak_phrases": list(self.leak_phrases),
         }
 
 
 @dataclass(frozen=True)
 class Draft:
-    """A checked instruction, not yet a record (the stage adds ids and provenance)."""
+    """A checked instruction, not yet a record (the stage adds ids and provenance).
+
+    ``choices`` is what the store keeps: the four options of a multiple-choice item, empty for
+    the other kinds (a judgement's Yes/No pair is implied by its kind and language).
+    """
 
     kind: Kind
     question: str
     choices: tuple[str, ...]
     answer: str
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The rule book's normalised options: a judgement gets its language's Yes/No pair."""
+        if self.kind == "judgement":
+            return YES_NO["zh"] if self.answer in YES_NO["zh"] else YES_NO["en"]
+        return self.choices
 
 
 @dataclass(frozen=True)
@@ -122,179 +162,113 @@ class Verdict:
         self.rejects.extend(other.rejects)
 
 
-class ItemProblem(ValueError):
-    """Why one item was rejected: a short code and a message."""
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
+class ItemProblem(FieldProblem):
+    """Why one item was refused: a reason code and a message."""
 
 
-# -- measures -------------------------------------------------------------------------------
+@dataclass
+class _Item:
+    """An item while it is being checked; checks fill in the normalised fields."""
 
-
-def han_share(text: str) -> float:
-    """Share of Chinese characters among the letters of ``text`` (0 when it has none)."""
-    han = len(_HAN.findall(text))
-    latin = len(_LATIN.findall(text))
-    return han / (han + latin) if han + latin else 0.0
-
-
-def word_units(text: str) -> int:
-    """Words, with Chinese counted at two characters a word (Chinese words average ~1.7)."""
-    return len(_WORD.findall(text)) + math.ceil(len(_HAN.findall(text)) / 2)
-
-
-def length_units(text: str) -> int:
-    """Characters, with a Chinese character counted as three Latin ones (same information)."""
-    han = len(_HAN.findall(text))
-    return len(text.strip()) + 2 * han
-
-
-# -- kinds ----------------------------------------------------------------------------------
-
-_KIND_ALIASES: Mapping[str, Kind] = {
-    "judgement": "judgement", "judgment": "judgement", "judge": "judgement",
-    "true_false": "judgement", "true_or_false": "judgement", "yes_no": "judgement",
-    "判断": "judgement", "判断题": "judgement",
-    "multiple_choice": "multiple_choice", "multiplechoice": "multiple_choice",
-    "choice": "multiple_choice", "mc": "multiple_choice", "mcq": "multiple_choice",
-    "select": "multiple_choice", "选择题": "multiple_choice", "单项选择题": "multiple_choice",
-    "单选题": "multiple_choice",
-    "long_vqa": "long_vqa", "longvqa": "long_vqa", "long": "long_vqa", "long_qa": "long_vqa",
-    "lqa": "long_vqa", "长问答": "long_vqa", "长回答问题": "long_vqa",
-    "short_vqa": "short_vqa", "shortvqa": "short_vqa", "short": "short_vqa",
-    "short_qa": "short_vqa", "sqa": "short_vqa", "短问答": "short_vqa", "短回答问题": "short_vqa",
-}  # fmt: skip
-
-
-def _yes_no(answer: str) -> str | None:
-    """Whether ``answer`` starts with a yes word ("yes") or a no word ("no"), else None."""
-    plain = answer.translate(FULLWIDTH).strip(" \t\r\n{}[]\"'“”‘’`*").lower()
-    first = re.split(r"[\s,.!;:，。！；：、]", plain, maxsplit=1)[0].strip("\"'“”")
-    if first in _YES:
-        return "yes"
-    if first in _NO:
-        return "no"
-    return None
-
-
-def infer_kind(item: RawItem, short_max_words: int = 8) -> Kind:
-    """The kind an item is, from what it says or, failing that, from its shape.
-
-    Raises :class:`ItemProblem` for a kind name that is none of the four.
-    """
-    if item.kind:
-        name = re.sub(r"[\s\-]+", "_", item.kind.strip().lower())
-        if name not in _KIND_ALIASES:
-            raise ItemProblem("unknown_kind", f"unknown kind {item.kind!r}")
-        return _KIND_ALIASES[name]
-    options = [o for o in item.choices or () if _yes_no(o) is None]
-    if len(options) >= 2:
-        return "multiple_choice"
-    if _yes_no(item.answer) is not None:
-        return "judgement"
-    if (
-        _ANSWER_LETTER.match(item.answer.translate(FULLWIDTH).strip())
-        and len(item.answer.strip()) <= 3
-    ):
-        return "multiple_choice"
-    long = word_units(item.answer) > 2 * short_max_words or item.answer.count(". ") >= 1
-    return "long_vqa" if long else "short_vqa"
-
-
-# -- per-item checks ------------------------------------------------------------------------
-
-
-def _ends_sensibly(question: str, kind: Kind) -> bool:
-    tail = question.rstrip(_CLOSERS)[-1:]
-    return tail in "?？" or (kind == "long_vqa" and tail in ".。!！:：")
-
-
-def _language(item: Draft, language: Language) -> str | None:
-    """What is in the wrong language, if anything."""
-    texts = {"question": item.question}
-    if item.kind == "long_vqa":
-        texts["answer"] = item.answer
-    for name, text in texts.items():
-        share = han_share(text)
-        if language == "zh" and share < 0.3:
-            return f"the {name} is not in Chinese"
-        if language == "en" and share > 0.3:
-            return f"the {name} is not in English"
-    zh_short = item.kind == "short_vqa" and language == "zh"
-    if zh_short and not _HAN.search(item.answer) and len(_WORD.findall(item.answer)) >= 2:
-        return "the answer is not in Chinese"
-    if item.kind == "multiple_choice" and item.choices:
-        shares = [han_share(c) for c in item.choices]
-        if (
-            language == "zh"
-            and all(s == 0 for s in shares)
-            and all(len(_WORD.findall(c)) >= 2 for c in item.choices)
-        ):
-            return "the options are not in Chinese"
-        if language == "en" and all(s > 0.5 for s in shares):
-            return "the options are not in English"
-    return None
-
-
-def _mc_answer(answer: str, options: tuple[str, ...]) -> str:
-    plain = answer.translate(FULLWIDTH).strip()
-    plain = _ANSWER_PREFIX.sub("", plain).strip(" \t\r\n{}\"'“”‘’`*")
-    keyed = {normalise(o): LETTERS[i] for i, o in enumerate(options)}
-    whole = keyed.get(normalise(plain))
-    if whole is not None:
-        return whole
-    match = _ANSWER_LETTER.match(plain)
-    if match is None:
-        raise ItemProblem("mc_answer_unmapped", f"answer {answer!r} names none of the options")
-    letter = match.group(1).upper()
-    if letter not in LETTERS:
-        raise ItemProblem("mc_answer_unmapped", f"answer {answer!r} is not a letter A-D")
-    rest = normalise(plain[match.end() :])
-    if rest and rest in keyed and keyed[rest] != letter:
-        raise ItemProblem(
-            "mc_answer_conflict",
-            f"answer {answer!r} gives letter {letter} but the text of option {keyed[rest]}",
-        )
-    return letter
-
-
-def _check_mc(item: RawItem) -> tuple[tuple[str, ...], str]:
-    options = item.choices or ()
-    if len(options) != 4:
-        raise ItemProblem("mc_option_count", f"needs exactly 4 options, got {len(options)}")
-    if any(not normalise(o) for o in options):
-        raise ItemProblem("mc_empty_option", "an option is empty")
-    if len({normalise(o) for o in options}) != 4:
-        raise ItemProblem("mc_duplicate_options", "the 4 options are not all different")
-    return options, _mc_answer(item.answer, options)
-
-
-def _check_answer(kind: Kind, item: RawItem, language: Language, rules: Rules) -> Draft:
+    raw: RawItem
+    language: Language
+    rules: Rules
+    kind: Kind = "short_vqa"
+    question: str = ""
     choices: tuple[str, ...] = ()
-    answer = item.answer
-    if kind == "judgement":
-        said = _yes_no(answer)
-        if said is None:
-            raise ItemProblem("judgement_answer", f"answer {answer!r} is not Yes or No")
-        words = {"en": ("Yes", "No"), "zh": ("是", "否")}[language]
-        answer = words[0] if said == "yes" else words[1]
-    elif kind == "multiple_choice":
-        choices, answer = _check_mc(item)
-    elif kind == "short_vqa" and word_units(answer) > rules.short_max_words:
-        raise ItemProblem(
-            "short_too_long",
-            f"a short answer has at most {rules.short_max_words} words, this has "
-            f"{word_units(answer)}",
-        )
-    elif kind == "long_vqa" and length_units(answer) < rules.long_min_chars:
-        raise ItemProblem(
-            "long_too_short",
-            f"a long answer has at least {rules.long_min_chars} characters, this has "
-            f"{length_units(answer)}",
-        )
-    return Draft(kind=kind, question=item.question, choices=choices, answer=answer)
+    answer: str = ""
+
+
+# -- the checks, in order ---------------------------------------------------------------------
+
+
+def check_reader(item: _Item) -> None:
+    """The reader already refused the item's structure (decisions 2, 3, 11)."""
+    if item.raw.problem is not None:
+        raise ItemProblem(*item.raw.problem)
+
+
+def check_question(item: _Item) -> None:
+    item.question = item.raw.question.strip()
+    if not re.search(r"\w", item.question):
+        raise ItemProblem("empty_question", "the question is empty")
+
+
+def check_answer_given(item: _Item) -> None:
+    if not item.raw.answer.strip():
+        raise ItemProblem("empty_answer", "the answer is empty")
+
+
+def check_leakage(item: _Item) -> None:
+    """Phrases that refer to the pipeline's inputs instead of the picture."""
+    text = " ".join([item.raw.question, item.raw.answer, *(item.raw.choices or ())])
+    folded = " ".join(text.split()).casefold()
+    for phrase in (*LEAK_PHRASES, *item.rules.leak_phrases):
+        if phrase and " ".join(phrase.split()).casefold() in folded:
+            raise ItemProblem("leakage", f"refers to the pipeline's inputs ({phrase!r})")
+
+
+def check_language(item: _Item) -> None:
+    """Decision 10: the question, and a long answer, mainly in the requested language."""
+    name = "Chinese" if item.language == "zh" else "English"
+    if not language_ok(item.question, item.language):
+        raise ItemProblem("language_mismatch", f"the question is not mainly {name}")
+    if item.kind == "long_vqa" and not language_ok(item.raw.answer, item.language):
+        raise ItemProblem("language_mismatch", f"the long answer is not mainly {name}")
+
+
+def check_fields(item: _Item) -> None:
+    """Decisions 5-9: the kind's options and answer."""
+    raw, language = item.raw, item.language
+    if item.kind == "multiple_choice":
+        item.choices = mc_options(raw.choices)
+        item.answer = mc_answer(raw.answer, item.choices, number=raw.answer_number)
+    elif item.kind == "judgement":
+        if not judgement_options_ok(raw.choices, language):
+            pair = "是/否" if language == "zh" else "Yes/No"
+            raise ItemProblem("judgement_options", f"a judgement's options must be {pair}")
+        item.answer = judgement_answer(raw.answer, language)
+    else:
+        item.answer = vqa_answer(raw.answer)
+
+
+def check_length(item: _Item) -> None:
+    """The length limits, in English words or Chinese units (twice the words)."""
+    scale = 2 if item.language == "zh" else 1
+    size = length_units(item.answer, item.language)
+    unit = "units" if item.language == "zh" else "words"
+    if item.kind == "short_vqa" and size > item.rules.short_max_words * scale:
+        limit = item.rules.short_max_words * scale
+        raise ItemProblem("short_too_long", f"{size} {unit}; a short answer has at most {limit}")
+    if item.kind == "long_vqa" and size < item.rules.long_min_words * scale:
+        limit = item.rules.long_min_words * scale
+        raise ItemProblem("long_too_short", f"{size} {unit}; a long answer needs {limit}")
+
+
+CHECKS: tuple[Callable[[_Item], None], ...] = (
+    check_reader,
+    check_question,
+    check_answer_given,
+    check_leakage,
+    check_language,
+    check_fields,
+    check_length,
+)
+
+
+# -- one item ---------------------------------------------------------------------------------
+
+
+def infer_kind(item: RawItem, expected: Kind | None = None) -> Kind:
+    """The item's kind: the one it states, else the one asked for; never guessed."""
+    if item.kind:
+        name = _KIND_NAMES.get(re.sub(r"[\s_-]", "", item.kind.lower()))
+        if name is None:
+            raise ItemProblem("unknown_kind", f"unknown kind {item.kind!r}")
+        return name  # type: ignore[return-value]
+    if expected is None:
+        raise ItemProblem("unknown_kind", "the item names no kind and none was asked for")
+    return expected
 
 
 def _seed_copy(question: str, seeds: Sequence[str], threshold: float) -> str | None:
@@ -313,33 +287,27 @@ def check_item(
     expected: Kind | None = None,
     seeds: Sequence[str] = (),
 ) -> Draft:
-    """The checked draft of one item; raises :class:`ItemProblem` naming what is wrong."""
-    kind = infer_kind(item, rules.short_max_words) if item.kind or expected is None else expected
-    if not re.search(r"\w", item.question):
-        raise ItemProblem("empty_question", "the question is empty")
-    if not item.answer.strip():
-        raise ItemProblem("empty_answer", "the answer is empty")
-    everything = " ".join([item.question, item.answer, *(item.choices or ())])
-    if _PLACEHOLDER.search(everything):
-        raise ItemProblem("unfilled_placeholder", "a <placeholder> was left unfilled")
-    leak = _LEAKS.search(everything)
-    if leak:
-        raise ItemProblem("leakage", f"refers to the pipeline's inputs ({leak.group(0)!r})")
-    if not _ends_sensibly(item.question, kind):
-        ending = "'?'" if kind != "long_vqa" else "'?' or a full stop"
-        raise ItemProblem("question_ending", f"a {kind} question should end with {ending}")
-    draft = _check_answer(kind, item, language, rules)
-    wrong = _language(draft, language)
-    if wrong:
-        raise ItemProblem("language_mismatch", wrong)
+    """The checked draft of one item; raises :class:`ItemProblem` naming the failed check."""
+    state = _Item(item, language, rules)
+    check_reader(state)
+    state.kind = infer_kind(item, expected)
+    for check in CHECKS[1:]:
+        try:
+            check(state)
+        except FieldProblem as problem:
+            raise ItemProblem(problem.code, str(problem)) from None
     if rules.reject_seed_copies:
-        copied = _seed_copy(item.question, seeds, rules.seed_copy_similarity)
+        copied = _seed_copy(state.question, seeds, rules.seed_copy_similarity)
         if copied is not None:
             raise ItemProblem("seed_copy", f"near-copy of the seed question {copied!r}")
-    return draft
+    return Draft(state.kind, state.question, state.choices, state.answer)
 
 
-# -- the reply ------------------------------------------------------------------------------
+# -- the reply --------------------------------------------------------------------------------
+
+
+def _same_question(question: str) -> str:
+    return re.sub(r"\s+", "", question).casefold()
 
 
 def judge_items(
@@ -351,20 +319,23 @@ def judge_items(
     expected: Kind | None = None,
     seeds: Sequence[str] = (),
 ) -> Verdict:
-    """Checked drafts of a reply's items, at most ``counts[kind]`` of each kind (no cap when
-    ``counts`` is None), judgement answers capped at half a set each when balance is on."""
+    """Checked drafts of a reply's items and the refused rest. With ``counts`` (the stage), at
+    most ``counts[kind]`` of each kind, judgement answers capped at half a set each when
+    balance is on."""
     verdict = Verdict()
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     taken: dict[str, int] = {}
     for item in items:
         try:
             draft = check_item(item, language, rules, expected=expected, seeds=seeds)
-            _fits(draft, counts, taken, seen, rules)
+            if _same_question(draft.question) in seen:
+                raise ItemProblem("duplicate", "the same question was already asked in the reply")
+            _fits(draft, counts, taken, rules)
         except ItemProblem as problem:
-            kind = item.kind if item.kind else expected
-            verdict.rejects.append(Reject(problem.code, str(problem), kind, item.raw))
+            kind = item.kind if item.kind in KINDS else expected
+            verdict.rejects.append(Reject(problem.code, str(problem), kind, item.raw or _raw(item)))
             continue
-        seen.add((draft.kind, normalise(draft.question)))
+        seen.add(_same_question(draft.question))
         taken[draft.kind] = taken.get(draft.kind, 0) + 1
         if draft.kind == "judgement":
             taken[f"judgement:{draft.answer}"] = taken.get(f"judgement:{draft.answer}", 0) + 1
@@ -372,15 +343,13 @@ def judge_items(
     return verdict
 
 
+def _raw(item: RawItem) -> str:
+    return "\n".join(x for x in (item.question, *(item.choices or ()), item.answer) if x) or "-"
+
+
 def _fits(
-    draft: Draft,
-    counts: Mapping[Kind, int] | None,
-    taken: Mapping[str, int],
-    seen: set[tuple[str, str]],
-    rules: Rules,
+    draft: Draft, counts: Mapping[Kind, int] | None, taken: Mapping[str, int], rules: Rules
 ) -> None:
-    if (draft.kind, normalise(draft.question)) in seen:
-        raise ItemProblem("duplicate", "the same question appears twice in the reply")
     if counts is None:
         return
     wanted = counts.get(draft.kind, 0)
