@@ -81,7 +81,7 @@ def test_edit_keeps_the_id_and_normalises_like_generation(project: Project) -> N
     assert event["after"]["answer"] == "D" and event["seconds"] == 12.5
 
     zh = _one(project, "judgement", "zh")
-    assert service.apply(ann, zh.id, "edit", edit=Edit(zh.question, "不对")).answer == "否"
+    assert service.apply(ann, zh.id, "edit", edit=Edit(zh.question, "否。")).answer == "否"
     en = _one(project, "judgement")
     assert service.apply(ann, en.id, "edit", edit=Edit(en.question, "no")).answer == "No"
 
