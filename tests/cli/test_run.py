@@ -117,7 +117,7 @@ def test_sigkill_half_way_then_rerun_is_exactly_once(tmp_path: Path) -> None:
                 except sqlite3.OperationalError:
                     pass
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.wait(timeout=30)
         assert 25 <= done < 80, "the run should have been killed half way"
         first_calls = server.chat_count
         result = _cli(*args, env=env)
