@@ -6,6 +6,8 @@ error names the file, the field and, where the YAML says, the line.
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Literal
 
@@ -313,13 +315,14 @@ class SplitConfig(_Strict):
         return value
 
 
-ExportFormat = Literal["llava", "sharegpt", "internvl", "parquet", "vlmevalkit"]
+ExportFormat = Literal["llava", "sharegpt", "internvl", "parquet", "vlmevalkit", "lmms_eval"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = (
     "llava",
     "sharegpt",
     "internvl",
     "parquet",
     "vlmevalkit",
+    "lmms_eval",
 )
 ReviewStatus = Literal["unreviewed", "accepted", "edited", "rejected", "flagged"]
 
@@ -327,9 +330,33 @@ ReviewStatus = Literal["unreviewed", "accepted", "edited", "rejected", "flagged"
 class ExportConfig(_Strict):
     dir: Path = Path("exports")
     image_root: Path | None = Field(
-        default=None, description="Write image paths relative to this folder (else absolute)."
+        default=None,
+        description="The folder image paths are written relative to (default: the deepest "
+        "folder that holds every exported image); each trainer's root setting names it.",
+    )
+    absolute_image_paths: bool = Field(
+        default=False, description="Write absolute image paths instead of relative ones."
+    )
+    reserved_tokens: list[str] = Field(
+        default_factory=lambda: [
+            r"<image>", r"<video>", r"<audio>", r"</?img>", r"<IMG_CONTEXT>",
+            r"</?(?:ref|box|quad)>", r"<\|[^|<>\s]{1,40}\|>",
+        ],  # fmt: skip
+        description="Regular expressions for trainers' placeholder and special tokens; a "
+        "match in instruction text is escaped in every export (< > become ‹ ›).",
     )
     formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["llava"]))
+
+    @field_validator("reserved_tokens")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
     turns: int = Field(
         default=1, ge=1, le=50, description="Instructions per conversation (rounds per sample)."
     )

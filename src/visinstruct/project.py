@@ -32,7 +32,13 @@ from visinstruct.errors import ConfigError, InputError
 from visinstruct.executors import LocalExecutor, Progress, StageSummary
 from visinstruct.executors.base import NullProgress
 from visinstruct.executors.ray import RayExecutor
-from visinstruct.export import WRITERS, ExportReport, ExportSource, compute_stats, write_card
+from visinstruct.export import (
+    WRITERS,
+    ExportReport,
+    ExportSource,
+    compute_stats,
+    write_export,
+)
 from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
 from visinstruct.stage import ModelStage
@@ -223,9 +229,15 @@ class Project:
         )
 
     def export(
-        self, formats: Sequence[str] | None = None, out_dir: Path | None = None
+        self,
+        formats: Sequence[str] | None = None,
+        out_dir: Path | None = None,
+        *,
+        skip_unavailable: bool = False,
     ) -> list[ExportReport]:
-        """Write every requested format (default: ``export.formats``) and the dataset card."""
+        """Write every requested format (default: ``export.formats``) and the dataset card,
+        replacing the previous export folder; ``skip_unavailable``: a format needing a split
+        the project lacks comes back as a skipped report instead of failing the run."""
         chosen = list(formats or self.config.export.formats)
         unknown = [f for f in chosen if f not in WRITERS]
         if unknown:
@@ -233,11 +245,9 @@ class Project:
                 f"unknown export format {unknown[0]!r}; choose from {', '.join(WRITERS)}"
             )
         out = out_dir or self.config.export.dir
-        source = self.export_source()
-        reports = [r for fmt in chosen for r in WRITERS[fmt](source, out)]
-        files = sorted({str(r.path.relative_to(out)) for r in reports})
-        write_card(compute_stats(source), out, self.config.export.dataset_name, files)
-        return reports
+        return write_export(
+            self.export_source(), chosen, out, skip_unavailable=skip_unavailable
+        )
 
     def stats(self) -> dict[str, Any]:
         """The figures of the dataset an export would write (what its card shows)."""

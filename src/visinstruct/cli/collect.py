@@ -20,8 +20,10 @@ _MAX_CLUSTERS_SHOWN = 10
 
 def echo_collect_report(report: CollectReport) -> None:
     """The run's counts, rejection reasons, conversions, clusters and unknown domains."""
+    moved = f", {report.moved} moved (same bytes, new path)" if report.moved else ""
     click.echo(
         f"{report.accepted} new images, {report.rejected} rejected, {report.unchanged} unchanged"
+        + moved
     )
     for reason, n in sorted(report.reasons.items(), key=lambda r: (-r[1], r[0])):
         click.echo(f"  rejected {n}: {reason}")

@@ -189,7 +189,8 @@ def run(
             verify_step(project, retry_failed)
             reports = project.export(formats)
             status = project.status()
-        _echo_reports(reports)
+            export_dir = project.config.export.dir
+        _echo_reports(reports, export_dir)
         click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
 
 
@@ -211,13 +212,17 @@ def generate(project: Path, config_file: Path | None, retry_failed: bool) -> Non
         _run_model_stage(p, "generate", retry_failed)
 
 
-def _echo_reports(reports: list[ExportReport]) -> None:
+def _echo_reports(reports: list[ExportReport], out_dir: Path) -> None:
     for r in reports:
-        click.echo(
-            f"{r.format:<10} {r.split:<10} {r.records:>7} records on {r.images:>6} images  {r.path}"
-        )
+        if r.skipped:
+            click.echo(f"{r.format:<10} skipped: {r.skipped}")
+        else:
+            click.echo(
+                f"{r.format:<10} {r.split:<10} {r.records:>7} records on {r.images:>6} images  "
+                f"{r.path}"
+            )
     if reports:
-        click.echo(f"Dataset card: {reports[0].path.parent / 'README.md'}")
+        click.echo(f"Dataset card: {out_dir.resolve() / 'README.md'}")
 
 
 @main.command()
@@ -242,7 +247,9 @@ def export(
 ) -> None:  # fmt: skip
     """Write the current instructions in trainers' formats, with a dataset card."""
     with user_errors(), open_project(project, config_file) as p:
-        _echo_reports(p.export(EXPORT_FORMATS if all_formats else formats, out))
+        chosen = EXPORT_FORMATS if all_formats else formats
+        reports = p.export(chosen, out, skip_unavailable=all_formats)
+        _echo_reports(reports, out or p.config.export.dir)
 
 
 @main.command()
