@@ -39,7 +39,10 @@ def _playwright_browsers() -> list[Path]:
     """Chromium builds that ``playwright install chromium`` put in its cache."""
     base = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache/ms-playwright")
     found: list[Path] = []
-    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/*/headless_shell"):
+    for pattern in (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium_headless_shell-*/*/headless_shell",
+    ):
         found += sorted(Path(base).glob(pattern), reverse=True)
     return found
 

@@ -44,9 +44,7 @@ def test_ruff_lint_and_format() -> None:
 
 @pytest.mark.slow
 def test_mypy_strict() -> None:
-    result = subprocess.run(
-        _tool("mypy"), cwd=ROOT, capture_output=True, text=True, timeout=240
-    )
+    result = subprocess.run(_tool("mypy"), cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

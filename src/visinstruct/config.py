@@ -7,7 +7,6 @@ error names the file, the field and, where the YAML says, the line.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import Any, Literal
 
@@ -339,9 +338,14 @@ class ExportConfig(_Strict):
     )
     reserved_tokens: list[str] = Field(
         default_factory=lambda: [
-            r"<image>", r"<video>", r"<audio>", r"</?img>", r"<IMG_CONTEXT>",
-            r"</?(?:ref|box|quad)>", r"<\|[^|<>\s]{1,40}\|>",
-        ],  # fmt: skip
+            r"<image>",
+            r"<video>",
+            r"<audio>",
+            r"</?img>",
+            r"<IMG_CONTEXT>",
+            r"</?(?:ref|box|quad)>",
+            r"<\|[^|<>\s]{1,40}\|>",
+        ],
         description="Regular expressions for trainers' placeholder and special tokens; a "
         "match in instruction text is escaped in every export (< > become ‹ ›).",
     )

@@ -97,6 +97,9 @@ class Project:
         config = self.config.model_copy(deep=True)
         if config.export.dir.is_relative_to(self.root):
             config.export.dir = config.export.dir.relative_to(self.root)
+        c = config.collect  # images inside the project: the folder can move with them
+        if c.path is not None and c.path.is_absolute() and c.path.is_relative_to(self.root):
+            c.path = c.path.relative_to(self.root)
         write_config(config, self.root / CONFIG_FILENAME)
 
     def close(self) -> None:
@@ -245,9 +248,7 @@ class Project:
                 f"unknown export format {unknown[0]!r}; choose from {', '.join(WRITERS)}"
             )
         out = out_dir or self.config.export.dir
-        return write_export(
-            self.export_source(), chosen, out, skip_unavailable=skip_unavailable
-        )
+        return write_export(self.export_source(), chosen, out, skip_unavailable=skip_unavailable)
 
     def stats(self) -> dict[str, Any]:
         """The figures of the dataset an export would write (what its card shows)."""

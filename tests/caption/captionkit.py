@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from visinstruct.config import ProjectConfig

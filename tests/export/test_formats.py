@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from export import loaders
 from visinstruct.errors import InputError
 from visinstruct.export import EXPORT_FORMATS
 from visinstruct.project import Project
-
-from export import loaders
 
 
 def _configure(project: Project, **export: Any) -> None:

@@ -1,6 +1,7 @@
-"""The review page in a real headless Chromium (the system's or Playwright's, driven by Playwright): log in with a
-token, accept with a key press, edit a multiple-choice option and answer, reject with a
-reason, go to the next image; then the store and the audit trail hold exactly those changes."""
+"""The review page in a real headless Chromium (the system's or Playwright's build, driven by
+Playwright): log in with a token, accept with a key press, edit a multiple-choice option and
+answer, reject with a reason, go to the next image; then the store and the audit trail hold
+exactly those changes."""
 
 from __future__ import annotations
 

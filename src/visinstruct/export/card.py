@@ -71,9 +71,7 @@ def _plots(stats: dict[str, Any], out_dir: Path) -> list[str]:
     return list(PLOTS)
 
 
-def _body(
-    stats: dict[str, Any], name: str, files: list[str], plots: list[str], load: str
-) -> str:
+def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str], load: str) -> str:
     rows = []
     for domain, kinds in stats["by_domain"].items():
         cells = [sum(kinds.get(k, {}).values()) for k in KINDS]

@@ -27,7 +27,7 @@ __all__ = ["SCORED_KINDS", "write_lmms_eval"]
 SCORED_KINDS = ("judgement", "multiple_choice", "short_vqa")
 _YES_NO = {"是": "Yes", "否": "No"}
 
-_UTILS = '''"""Written by visinstruct's lmms_eval export: how lmms-eval reads and scores this task."""
+_UTILS = '''"""Written by visinstruct's lmms_eval export: how lmms-eval reads and scores it."""
 
 import os
 import re
