@@ -66,7 +66,7 @@ def test_run_makes_a_llava_export_and_status(tmp_path: Path) -> None:
     assert len(records) == 45  # 5 images x (4 judgement + 2 MC + 1 long + 2 short)
     assert len({r["id"] for r in records}) == 45
     for record in records:
-        assert Path(record["image"]).is_file()
+        assert (images / record["image"]).is_file()  # relative to the image root
         assert record["conversations"][0]["value"].startswith("<image>\n")
         assert "<image>" not in record["conversations"][1]["value"]
     assert status["stages"]["collect"] == {"done": 5, "failed": 1, "pending": 0}
