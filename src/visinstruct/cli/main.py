@@ -19,6 +19,7 @@ from visinstruct.cli.collect import collect_group
 from visinstruct.cli.cost import cost_group
 from visinstruct.cli.datasets import import_dataset_cmd
 from visinstruct.cli.demo import demo_cmd
+from visinstruct.cli.explain import explain, print_explain
 from visinstruct.cli.generation import import_generations_cmd
 from visinstruct.cli.progress import RichProgress
 from visinstruct.cli.review import review_group
@@ -190,6 +191,7 @@ def run(
             reports = project.export(formats)
             status = project.status()
             export_dir = project.config.export.dir
+            print_explain(err, explain(project))
         _echo_reports(reports, export_dir)
         click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
 
@@ -267,19 +269,23 @@ def stats(project: Path, config_file: Path | None, as_json: bool) -> None:
         cells = ", ".join(f"{k} {sum(v.values())}" for k, v in kinds.items())
         click.echo(f"  {domain}: {cells}")
     judge = data["answers"]["judgement"]
-    click.echo(f"judgement Yes ratio: {judge.get('yes_ratio')}")
+    ratio = judge.get("yes_ratio")
+    click.echo(f"judgement Yes ratio: {'n/a (no judgement questions)' if ratio is None else ratio}")
     click.echo(f"cost: ${data['cost']['usd']:.4f} over {data['cost']['calls']} calls")
 
 
 @main.command()
 @project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def status(project: Path, config_file: Path | None, as_json: bool) -> None:
-    """Units done / failed / pending per stage, calls, tokens and cost."""
+@click.option("--rejected", "every_rejected", is_flag=True, help="List every rejected file.")
+def status(project: Path, config_file: Path | None, as_json: bool, every_rejected: bool) -> None:
+    """Units done / failed / pending per stage, calls, tokens and cost, and why anything was
+    rejected or failed."""
     with user_errors(), open_project(project, config_file) as p:
         data = p.status()
+        data["explain"] = explain(p, every_rejected=every_rejected)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     table = Table(title=f"visinstruct project {data['project']}")
     for col in ("stage", "done", "failed", "pending"):
@@ -295,6 +301,7 @@ def status(project: Path, config_file: Path | None, as_json: bool) -> None:
         for reason, n in data["rejections"].items():
             rejected.add_row(reason, str(n))
         out.print(rejected)
+    print_explain(out, data["explain"], every_rejected=every_rejected)
     calls, tokens = data["calls"], data["tokens"]
     out.print(
         f"instructions: {data['instructions']}   calls: {calls['total']} "
