@@ -26,6 +26,7 @@ from visinstruct.records import KINDS, Kind, Language
 __all__ = [
     "CONFIG_FILENAME",
     "CONFIG_TEMPLATE",
+    "CONFIG_TEMPLATE_LOCAL",
     "EXPORT_FORMATS",
     "CaptionConfig",
     "CollectConfig",
@@ -643,6 +644,10 @@ models:
   # Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, LMDeploy, Ollama, ...
   # base_url falls back to $OPENAI_BASE_URL, then the OpenAI API; the key is read from the
   # environment variable named by api_key_env (never write a key in this file).
+  # The limits below are OpenAI's tier-1 quota for gpt-4o-mini, counted before sending, image
+  # tokens included: 200000 tokens a minute at ~1,400 tokens a captioned image is about 2.3
+  # captions a second, whatever the server could do. Raise them to your quota; for a local
+  # server (vLLM, LMDeploy, Ollama) delete them (`visinstruct init --local` writes that).
   captioner:
     model: gpt-4o-mini
     api_key_env: OPENAI_API_KEY
@@ -687,3 +692,29 @@ generate:
 export:
   dir: exports
 """
+
+_LOCAL_MODELS = """\
+models:
+  # A local OpenAI-compatible server (vLLM: `vllm serve Qwen/Qwen2-VL-7B-Instruct`; Ollama:
+  # base_url http://127.0.0.1:11434/v1). No rate limits: concurrency alone bounds the load, so
+  # the server runs as fast as it can. Local calls cost nothing; set prices to measure GPU cost.
+  captioner:
+    model: Qwen/Qwen2-VL-7B-Instruct
+    base_url: http://127.0.0.1:8000/v1
+    api_key_env: LOCAL_API_KEY   # any value; vLLM checks it only when started with --api-key
+    concurrency: 32
+    timeout_s: 300
+    image_max_side: 1024
+  generator:
+    model: Qwen/Qwen2-VL-7B-Instruct
+    base_url: http://127.0.0.1:8000/v1
+    api_key_env: LOCAL_API_KEY
+    concurrency: 32
+    json_mode: schema       # vLLM and LMDeploy support JSON-schema output
+
+"""
+CONFIG_TEMPLATE_LOCAL = (
+    CONFIG_TEMPLATE[: CONFIG_TEMPLATE.index("models:\n")]
+    + _LOCAL_MODELS
+    + CONFIG_TEMPLATE[CONFIG_TEMPLATE.index("ocr:\n") :]
+)

@@ -59,3 +59,18 @@ def test_status_names_rejected_files_unknown_domains_and_failed_units(tmp_path: 
         "animals": {"images": 2, "seeds_from": "image_description"}
     }
     assert explained["failed_units"]["caption"][0]["last_error"] == "HTTP 500: upstream down"
+
+
+def test_init_local_writes_a_template_without_rate_limits(tmp_path: Path) -> None:
+    from visinstruct.config import load_config
+
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "local"), "--local"])
+    assert result.exit_code == 0, result.output
+    config = load_config(tmp_path / "local" / "visinstruct.yaml")
+    assert config.models.captioner is not None and config.models.generator is not None
+    for spec in (config.models.captioner, config.models.generator):
+        assert spec.requests_per_minute is None and spec.tokens_per_minute is None
+        assert spec.base_url == "http://127.0.0.1:8000/v1"
+    hosted = CliRunner().invoke(main, ["init", str(tmp_path / "hosted")])
+    assert hosted.exit_code == 0
+    assert "2.3" in (tmp_path / "hosted" / "visinstruct.yaml").read_text()

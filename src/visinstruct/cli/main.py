@@ -28,6 +28,7 @@ from visinstruct.cli.verify import verify_cmd, verify_step
 from visinstruct.config import (
     CONFIG_FILENAME,
     CONFIG_TEMPLATE,
+    CONFIG_TEMPLATE_LOCAL,
     EXPORT_FORMATS,
     ModelSpec,
     ProjectConfig,
@@ -100,14 +101,17 @@ main.add_command(review_group)
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--local", is_flag=True, help="Models on a local server (vLLM, Ollama): no rate limits."
+)
+def init(directory: Path, local: bool) -> None:
     """Create a project folder with a commented visinstruct.yaml."""
     with user_errors():
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / CONFIG_FILENAME
         if target.exists():
             raise click.ClickException(f"{target} already exists; edit it or pick another folder")
-        target.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        target.write_text(CONFIG_TEMPLATE_LOCAL if local else CONFIG_TEMPLATE, encoding="utf-8")
         _load_config(target)  # the template must always load
         click.echo(f"Created {target}. Edit collect.path and the models, then: visinstruct run "
                    f"--config {target}")  # fmt: skip
@@ -132,10 +136,14 @@ def _apply_models(
 @main.command()
 @click.argument("images_dir", required=False, type=click.Path(path_type=Path))
 @click.option(
-    "--out",
-    "-o",
+    "--project",
+    "-p",
+    "out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Project folder to create or resume (with IMAGES_DIR).",
+)
+@click.option(  # the old spelling, kept working: --out names output folders elsewhere
+    "--out", "-o", "out_alias", type=click.Path(file_okay=False, path_type=Path), hidden=True
 )
 @click.option(
     "--config",
@@ -157,11 +165,12 @@ def _apply_models(
     help="Export format (repeatable; default: export.formats of the config).",
 )
 def run(
-    images_dir: Path | None, out: Path | None, config_file: Path | None, model: str | None,
-    caption_model: str | None, generate_model: str | None, retry_failed: bool,
-    formats: tuple[str, ...],
+    images_dir: Path | None, out: Path | None, out_alias: Path | None, config_file: Path | None,
+    model: str | None, caption_model: str | None, generate_model: str | None,
+    retry_failed: bool, formats: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run every stage: collect, caption, generate, export. Rerun to resume."""
+    out = out or out_alias
     with user_errors():
         if config_file is not None:
             project = Project.from_config_file(config_file)
@@ -171,7 +180,7 @@ def run(
             config.collect.path = images_dir.resolve()
             project = Project(out, config)
         else:
-            raise click.UsageError("give IMAGES_DIR with --out PROJECT_DIR, or --config FILE")
+            raise click.UsageError("give IMAGES_DIR with --project PROJECT_DIR, or --config FILE")
         _apply_models(project.config, model, caption_model, generate_model)
         with project, project.lock():
             project.config.models.get("captioner")
