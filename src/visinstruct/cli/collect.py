@@ -8,6 +8,7 @@ import click
 from rich.markup import escape
 
 from visinstruct.cli._common import err, open_project, project_options, user_errors
+from visinstruct.cli.progress import counting_bar
 from visinstruct.collect import CollectReport
 from visinstruct.collect.domains import known_domains
 from visinstruct.collect.run import ExpandRequest, Sources
@@ -85,8 +86,13 @@ def collect_group(
     if ctx.invoked_subcommand is not None:
         return
     sources = Sources(folder, list(manifests), list(urls), list(webdataset), list(parquet))
-    with user_errors(), open_project(project, config_file) as p, p.lock():
-        report = p.collect(sources)
+    with (
+        user_errors(),
+        open_project(project, config_file) as p,
+        p.lock(),
+        counting_bar(err, "collect") as tick,
+    ):
+        report = p.collect(sources, on_item=tick)
     echo_collect_report(report)
 
 

@@ -21,7 +21,7 @@ from visinstruct.cli.datasets import import_dataset_cmd
 from visinstruct.cli.demo import demo_cmd
 from visinstruct.cli.explain import explain, print_explain
 from visinstruct.cli.generation import import_generations_cmd
-from visinstruct.cli.progress import RichProgress
+from visinstruct.cli.progress import RichProgress, counting_bar
 from visinstruct.cli.review import review_group
 from visinstruct.cli.seeds import seeds_group
 from visinstruct.cli.verify import verify_cmd, verify_step
@@ -187,7 +187,8 @@ def run(
             project.config.models.get("generator")
             if config_file is None:
                 project.save_config()
-            report = project.collect()
+            with counting_bar(err, "collect") as tick:
+                report = project.collect(on_item=tick)
             err.print(
                 f"collect: {report.accepted} new images, {report.rejected} rejected, "
                 f"{report.unchanged} unchanged",
