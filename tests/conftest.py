@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,58 @@ from PIL import Image, ImageDraw
 
 from fakeserver import FakeOpenAIServer
 from responders import engine_responder
+
+
+def need_system_part(found: object, part: str, package: str) -> None:
+    """Carry on when an optional system part (a font, a browser, a shared library) is there.
+
+    Where it is absent the test is skipped with the install line, except under ``CI=true``:
+    CI installs everything (``scripts/test``), so there a missing part is a failure, never a
+    quiet skip.
+    """
+    if found:
+        return
+    message = f"{part} is missing: apt-get install -y {package} (scripts/test installs it)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_BROWSER_PATHS = ("/usr/lib/chromium/chromium", "/snap/bin/chromium", "/usr/bin/chromium")
+
+
+def _playwright_browsers() -> list[Path]:
+    """Chromium builds that ``playwright install chromium`` put in its cache."""
+    base = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache/ms-playwright")
+    found: list[Path] = []
+    for pattern in (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium_headless_shell-*/*/headless_shell",
+    ):
+        found += sorted(Path(base).glob(pattern), reverse=True)
+    return found
+
+
+def find_chromium() -> Path | None:
+    """A Chromium where Debian (``chromium``), Ubuntu (``chromium-browser``, the snap) or
+    Playwright put it; ``VISINSTRUCT_CHROMIUM`` names one explicitly."""
+    explicit = os.environ.get("VISINSTRUCT_CHROMIUM")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    for name in _BROWSER_NAMES:
+        which = shutil.which(name)
+        if which:
+            return Path(which)
+    for candidate in [*map(Path, _BROWSER_PATHS), *_playwright_browsers()]:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def has_shared_library(name: str) -> bool:
+    """Whether the dynamic linker finds ``lib<name>`` (e.g. ``GL`` for OpenCV's libGL.so.1)."""
+    return ctypes.util.find_library(name) is not None
 
 
 def make_images(root: Path, per_domain: dict[str, int]) -> list[Path]:

@@ -25,7 +25,11 @@ def _tool(name: str) -> list[str]:
 @pytest.mark.slow
 def test_ruff_lint_and_format() -> None:
     lint = subprocess.run(
-        [*_tool("ruff"), "check", "src", "tests"], cwd=ROOT, capture_output=True, text=True
+        [*_tool("ruff"), "check", "src", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = subprocess.run(
@@ -33,13 +37,14 @@ def test_ruff_lint_and_format() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
 @pytest.mark.slow
 def test_mypy_strict() -> None:
-    result = subprocess.run(_tool("mypy"), cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(_tool("mypy"), cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

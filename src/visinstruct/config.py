@@ -7,6 +7,7 @@ error names the file, the field and, where the YAML says, the line.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from visinstruct.records import KINDS, Kind, Language
 __all__ = [
     "CONFIG_FILENAME",
     "CONFIG_TEMPLATE",
+    "CONFIG_TEMPLATE_LOCAL",
     "EXPORT_FORMATS",
     "CaptionConfig",
     "CollectConfig",
@@ -354,13 +356,14 @@ class SplitConfig(_Strict):
         return value
 
 
-ExportFormat = Literal["llava", "sharegpt", "internvl", "parquet", "vlmevalkit"]
+ExportFormat = Literal["llava", "sharegpt", "internvl", "parquet", "vlmevalkit", "lmms_eval"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = (
     "llava",
     "sharegpt",
     "internvl",
     "parquet",
     "vlmevalkit",
+    "lmms_eval",
 )
 ReviewStatus = Literal["unreviewed", "accepted", "edited", "rejected", "flagged"]
 
@@ -368,9 +371,38 @@ ReviewStatus = Literal["unreviewed", "accepted", "edited", "rejected", "flagged"
 class ExportConfig(_Strict):
     dir: Path = Path("exports")
     image_root: Path | None = Field(
-        default=None, description="Write image paths relative to this folder (else absolute)."
+        default=None,
+        description="The folder image paths are written relative to (default: the deepest "
+        "folder that holds every exported image); each trainer's root setting names it.",
+    )
+    absolute_image_paths: bool = Field(
+        default=False, description="Write absolute image paths instead of relative ones."
+    )
+    reserved_tokens: list[str] = Field(
+        default_factory=lambda: [
+            r"<image>",
+            r"<video>",
+            r"<audio>",
+            r"</?img>",
+            r"<IMG_CONTEXT>",
+            r"</?(?:ref|box|quad)>",
+            r"<\|[^|<>\s]{1,40}\|>",
+        ],
+        description="Regular expressions for trainers' placeholder and special tokens; a "
+        "match in instruction text is escaped in every export (< > become ‹ ›).",
     )
     formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["llava"]))
+
+    @field_validator("reserved_tokens")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
     turns: int = Field(
         default=1, ge=1, le=50, description="Instructions per conversation (rounds per sample)."
     )
@@ -685,6 +717,10 @@ models:
   # Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, LMDeploy, Ollama, ...
   # base_url falls back to $OPENAI_BASE_URL, then the OpenAI API; the key is read from the
   # environment variable named by api_key_env (never write a key in this file).
+  # The limits below are OpenAI's tier-1 quota for gpt-4o-mini, counted before sending, image
+  # tokens included: 200000 tokens a minute at ~1,400 tokens a captioned image is about 2.3
+  # captions a second, whatever the server could do. Raise them to your quota; for a local
+  # server (vLLM, LMDeploy, Ollama) delete them (`visinstruct init --local` writes that).
   captioner:
     model: gpt-4o-mini
     api_key_env: OPENAI_API_KEY
@@ -729,3 +765,29 @@ generate:
 export:
   dir: exports
 """
+
+_LOCAL_MODELS = """\
+models:
+  # A local OpenAI-compatible server (vLLM: `vllm serve Qwen/Qwen2-VL-7B-Instruct`; Ollama:
+  # base_url http://127.0.0.1:11434/v1). No rate limits: concurrency alone bounds the load, so
+  # the server runs as fast as it can. Local calls cost nothing; set prices to measure GPU cost.
+  captioner:
+    model: Qwen/Qwen2-VL-7B-Instruct
+    base_url: http://127.0.0.1:8000/v1
+    api_key_env: LOCAL_API_KEY   # any value; vLLM checks it only when started with --api-key
+    concurrency: 32
+    timeout_s: 300
+    image_max_side: 1024
+  generator:
+    model: Qwen/Qwen2-VL-7B-Instruct
+    base_url: http://127.0.0.1:8000/v1
+    api_key_env: LOCAL_API_KEY
+    concurrency: 32
+    json_mode: schema       # vLLM and LMDeploy support JSON-schema output
+
+"""
+CONFIG_TEMPLATE_LOCAL = (
+    CONFIG_TEMPLATE[: CONFIG_TEMPLATE.index("models:\n")]
+    + _LOCAL_MODELS
+    + CONFIG_TEMPLATE[CONFIG_TEMPLATE.index("ocr:\n") :]
+)

@@ -33,7 +33,13 @@ from visinstruct.errors import ConfigError, InputError
 from visinstruct.executors import LocalExecutor, Progress, StageSummary
 from visinstruct.executors.base import NullProgress
 from visinstruct.executors.ray import RayExecutor
-from visinstruct.export import WRITERS, ExportReport, ExportSource, compute_stats, write_card
+from visinstruct.export import (
+    WRITERS,
+    ExportReport,
+    ExportSource,
+    compute_stats,
+    write_export,
+)
 from visinstruct.generate import GenerateStage
 from visinstruct.models.registry import create_backend
 from visinstruct.scope import dataset_scope
@@ -93,6 +99,9 @@ class Project:
         config = self.config.model_copy(deep=True)
         if config.export.dir.is_relative_to(self.root):
             config.export.dir = config.export.dir.relative_to(self.root)
+        c = config.collect  # images inside the project: the folder can move with them
+        if c.path is not None and c.path.is_absolute() and c.path.is_relative_to(self.root):
+            c.path = c.path.relative_to(self.root)
         write_config(config, self.root / CONFIG_FILENAME)
 
     def close(self) -> None:
@@ -236,9 +245,12 @@ class Project:
         out_dir: Path | None = None,
         *,
         version: str | None = None,
+        skip_unavailable: bool = False,
     ) -> list[ExportReport]:
         """Write the requested format or formats (default: ``export.formats``) and the
-        dataset card, from the live dataset or a pinned ``version``."""
+        dataset card, from the live dataset or a pinned ``version``, replacing the previous
+        export folder; ``skip_unavailable``: a format needing a split the project lacks comes
+        back as a skipped report instead of failing the run."""
         if isinstance(formats, str):
             formats = [formats]
         chosen = list(formats or self.config.export.formats)
@@ -248,11 +260,9 @@ class Project:
                 f"unknown export format {unknown[0]!r}; choose from {', '.join(WRITERS)}"
             )
         out = out_dir or self.config.export.dir
-        source = self.export_source(version)
-        reports = [r for fmt in chosen for r in WRITERS[fmt](source, out)]
-        files = sorted({str(r.path.relative_to(out)) for r in reports})
-        write_card(compute_stats(source), out, self.config.export.dataset_name, files)
-        return reports
+        return write_export(
+            self.export_source(version), chosen, out, skip_unavailable=skip_unavailable
+        )
 
     def stats(self, version: str | None = None) -> dict[str, Any]:
         """The figures of the dataset an export would write (what its card shows)."""

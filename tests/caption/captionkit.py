@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from visinstruct.config import ProjectConfig
+
+from conftest import has_shared_library, need_system_part
 
 KEY_ENV = "VISINSTRUCT_CAPTION_TEST_KEY"
 KEY = "test-key-123"  # what the shared ``server`` fixture accepts
@@ -21,16 +22,17 @@ _FONT_PATHS = (
 
 def cjk_font_path() -> Path:
     """WenQuanYi Micro Hei: a font with both Latin and Chinese glyphs."""
-    for path in _FONT_PATHS:
-        if path.is_file():
-            return path
-    found = sorted(Path("/usr/share/fonts").rglob("wqy-microhei.ttc"))
-    if found:
-        return found[0]
-    pytest.fail(
-        "no CJK font for drawing Chinese test text: install Debian's fonts-wqy-microhei "
-        "(apt-get install -y fonts-wqy-microhei; .ci/run does this)"
-    )
+    found = [p for p in _FONT_PATHS if p.is_file()]
+    if not found and Path("/usr/share/fonts").is_dir():
+        found = sorted(Path("/usr/share/fonts").rglob("wqy-microhei.ttc"))
+    need_system_part(found, "a CJK font for drawing Chinese test text", "fonts-wqy-microhei")
+    return found[0]
+
+
+def require_ocr_libraries() -> None:
+    """The OCR engine's OpenCV wheel links against libGL and GLib."""
+    found = has_shared_library("GL") and has_shared_library("glib-2.0")
+    need_system_part(found, "libGL / GLib (OpenCV, used by OCR)", "libgl1 libglib2.0-0")
 
 
 def draw_text_image(path: Path, lines: list[str], size: tuple[int, int] = (640, 220)) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from caption.captionkit import KEY, KEY_ENV
+from caption.captionkit import KEY, KEY_ENV, require_ocr_libraries
 from visinstruct.caption import RapidOcrReader
 from visinstruct.project import Project
 
@@ -15,6 +15,7 @@ from visinstruct.project import Project
 @pytest.fixture(scope="session")
 def ocr_reader() -> RapidOcrReader:
     """Loading the engine takes about a second: once per session."""
+    require_ocr_libraries()
     return RapidOcrReader()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from caption.captionkit import draw_text_image
+from caption.captionkit import draw_text_image, require_ocr_libraries
 from visinstruct.caption import OcrReport, RapidOcrReader, open_reader, run_ocr
 from visinstruct.caption import ocr as ocr_module
 from visinstruct.collect import collect_folder
@@ -58,6 +58,7 @@ def test_reads_chinese_only_and_finds_nothing_in_a_blank_image(
 @pytest.mark.slow  # the real engine: ~0.2 s per image on two cores
 def test_reads_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading the engine and reading must not touch the network: models ship in the wheel."""
+    require_ocr_libraries()
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"OCR tried to open a network connection: {args}")

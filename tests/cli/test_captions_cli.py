@@ -9,7 +9,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from caption.captionkit import KEY, KEY_ENV, draw_text_image, project_config
+from caption.captionkit import (
+    KEY,
+    KEY_ENV,
+    draw_text_image,
+    project_config,
+    require_ocr_libraries,
+)
 from visinstruct.caption import ocr as ocr_module
 from visinstruct.cli.captions import import_captions_cmd
 from visinstruct.cli.main import main
@@ -98,6 +104,7 @@ def test_ocr_command_off_and_missing_extra(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.slow
 def test_ocr_command_reads_then_uses_the_cache(tmp_path: Path) -> None:
+    require_ocr_libraries()
     images = tmp_path / "images"
     draw_text_image(images / "posters" / "a.png", ["BIG SALE"])
     draw_text_image(images / "ocr" / "b.png", ["北京欢迎你"])
@@ -117,6 +124,7 @@ def test_ocr_command_reads_then_uses_the_cache(tmp_path: Path) -> None:
 def test_run_reads_text_before_captioning_and_the_prompt_carries_it(
     tmp_path: Path, server: FakeOpenAIServer
 ) -> None:
+    require_ocr_libraries()
     images = tmp_path / "images"
     draw_text_image(images / "posters" / "a.png", ["SUMMER FESTIVAL"])
     make_images(images, {"landmark": 1})

@@ -66,7 +66,7 @@ def test_run_makes_a_llava_export_and_status(tmp_path: Path) -> None:
     assert len(records) == 45  # 5 images x (4 judgement + 2 MC + 1 long + 2 short)
     assert len({r["id"] for r in records}) == 45
     for record in records:
-        assert Path(record["image"]).is_file()
+        assert (images / record["image"]).is_file()  # relative to the image root
         assert record["conversations"][0]["value"].startswith("<image>\n")
         assert "<image>" not in record["conversations"][1]["value"]
     assert status["stages"]["collect"] == {"done": 5, "failed": 1, "pending": 0}
@@ -117,7 +117,7 @@ def test_sigkill_half_way_then_rerun_is_exactly_once(tmp_path: Path) -> None:
                 except sqlite3.OperationalError:
                     pass
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.wait(timeout=30)
         assert 25 <= done < 80, "the run should have been killed half way"
         first_calls = server.chat_count
         result = _cli(*args, env=env)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from export import loaders
 from visinstruct.errors import InputError
 from visinstruct.export import EXPORT_FORMATS
 from visinstruct.project import Project
@@ -30,35 +31,25 @@ def _images_of_llava(path: Path) -> set[str]:
 def test_llava_sharegpt_internvl_fields_and_image_tokens(project: Project) -> None:
     reports = project.export(["llava", "sharegpt", "internvl"])
     out = project.config.export.dir
+    root = str(project.root.parent / "images")  # the deepest folder holding every image
     assert {(r.format, r.records) for r in reports} == {
         ("llava", 200), ("sharegpt", 200), ("internvl", 200)
     }  # fmt: skip
-    for item in json.loads((out / "llava.json").read_text()):
-        assert set(item) == {"id", "image", "conversations"}
-        assert Path(item["image"]).is_file()
-        turns = item["conversations"]
-        assert [t["from"] for t in turns] == ["human", "gpt"]
-        assert sum(t["value"].count("<image>") for t in turns) == 1
-        assert turns[0]["value"].startswith("<image>\n")
-    for item in json.loads((out / "sharegpt.json").read_text()):
-        assert set(item) == {"messages", "images"}
-        assert [m["role"] for m in item["messages"]] == ["user", "assistant"]
-        tokens = sum(m["content"].count("<image>") for m in item["messages"])
-        assert tokens == len(item["images"]) == 1
-        assert all(Path(p).is_file() for p in item["images"])
-    info = json.loads((out / "dataset_info.json").read_text())
-    entry = info["visinstruct_train"]
-    assert (out / entry["file_name"]).is_file()
-    assert entry["formatting"] == "sharegpt"
-    assert entry["columns"] == {"messages": "messages", "images": "images"}
-    lines = (out / "internvl.jsonl").read_text().splitlines()
-    meta = json.loads((out / "internvl_meta.json").read_text())["visinstruct_train"]
+    samples = loaders.llava(out / "llava.json", image_folder=root)
+    assert all(set(item) == {"id", "image", "conversations"} for item in samples)
+    assert not any(Path(item["image"]).is_absolute() for item in samples)
+    rows = loaders.llamafactory(out, "visinstruct_train")
+    assert [r["id"] for r in rows] == [s["id"] for s in samples]
+    assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in rows)
+    info = json.loads((out / "dataset_info.json").read_text())["visinstruct_train"]
+    assert info["media_dir"] == root and info["columns"] == {"messages": "messages",
+                                                            "images": "images"}  # fmt: skip
+    assert loaders.swift(out / "sharegpt.json", root_image_dir=root) == rows
+    trained = loaders.internvl(out / "internvl_meta.json")
+    (meta,) = json.loads((out / "internvl_meta.json").read_text()).values()
     assert set(meta) == {"root", "annotation", "data_augment", "repeat_time", "length"}
-    assert meta["length"] == len(lines) == 200 and Path(meta["annotation"]).is_file()
-    for line in lines:
-        row = json.loads(line)
-        assert Path(meta["root"], row["image"]).is_file()
-        assert row["width"] > 0 and row["conversations"][0]["from"] == "human"
+    assert meta["root"] == root and meta["length"] == 200
+    assert [r["id"] for r in trained["visinstruct_train"]] == [s["id"] for s in samples]
 
 
 def test_parquet_rows_carry_image_bytes_and_load_with_datasets(project: Project) -> None:
@@ -104,7 +95,9 @@ def test_vlmevalkit_tsvs_hold_the_test_split(project: Project) -> None:
     yorn = _tsv(out / "visinstruct_yorn_test.tsv")
     assert len(mcq) == 5 * 2 and len(yorn) == 5 * 3
     assert list(mcq[0]) == ["index", "image", "question", "A", "B", "C", "D", "answer",
-                            "category", "l2-category"]  # fmt: skip
+                            "category", "l2-category", "id", "image_id"]  # fmt: skip
+    ids = {i.id for i in project.store.instructions(project.scope())}
+    assert {r["id"] for r in mcq + yorn} <= ids
     for rows in (mcq, yorn):
         by_index = {r["index"]: r for r in rows}
         for row in rows:

@@ -49,21 +49,33 @@ def _ledger(project: Path) -> list[tuple[str, float, int, int]]:
     return [(str(a), float(b), int(c), int(d)) for a, b, c, d in rows]
 
 
-def _crash_while_waiting(project: Project) -> None:
-    """Run the caption stage until its batch is submitted, then stop as a crash would."""
+def _crash_while_waiting(project: Project, server: FakeOpenAIServer) -> None:
+    """Run the caption stage until the server has been asked about its submitted batch, then
+    stop as a crash would. Waiting for that event, not for a fixed time, keeps the test the
+    same on a loaded machine (a 1.5 s timer could fire before the batch went out)."""
     spec = project.config.models.captioner
     assert spec is not None
     backend = create_backend(spec, "captioner")
     stage = CaptionStage(project.config, project.store, backend, root=project.root)
 
-    async def go() -> None:
-        try:
-            await asyncio.wait_for(LocalExecutor().run_async(stage), timeout=1.5)
-        finally:
-            await backend.aclose()
+    def polled() -> bool:
+        return any(b["polls"] > 0 for b in list(server.batches.values()))
 
-    with pytest.raises(asyncio.TimeoutError):
-        asyncio.run(go())
+    async def go() -> None:
+        run = asyncio.ensure_future(LocalExecutor().run_async(stage))
+        try:
+            deadline = asyncio.get_running_loop().time() + 30
+            while not polled():
+                assert not run.done(), "the stage ended before its batch was polled"
+                assert asyncio.get_running_loop().time() < deadline, "no batch polled in 30 s"
+                await asyncio.sleep(0.01)
+        finally:
+            run.cancel()
+            await asyncio.wait({run}, timeout=10)
+            await asyncio.wait_for(backend.aclose(), timeout=10)
+        assert run.cancelled() or run.exception() is not None
+
+    asyncio.run(go())
 
 
 def test_units_go_out_in_one_batch_and_cost_half(pictures: Path, tmp_path: Path) -> None:
@@ -98,7 +110,7 @@ def test_a_crash_after_submitting_never_submits_again(pictures: Path, tmp_path: 
     with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
         with Project(tmp_path / "p", _config(pictures, server)) as project:
             project.collect()
-            _crash_while_waiting(project)
+            _crash_while_waiting(project, server)
             assert len(server.batch_inputs) == 1
             assert project.status()["stages"]["caption"]["done"] == 0
             server.batch_polls = 0  # the batch finishes while no one is running
@@ -113,7 +125,7 @@ def test_a_crash_between_upload_and_create_finds_the_batch(pictures: Path, tmp_p
     with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
         with Project(tmp_path / "p", _config(pictures, server)) as project:
             project.collect()
-            _crash_while_waiting(project)
+            _crash_while_waiting(project, server)
             # As if the process died after the upload, before it heard the batch's id.
             with sqlite3.connect(project.root / DB_FILENAME) as con:
                 con.execute("UPDATE batches SET batch_id = NULL, status = 'uploaded'")

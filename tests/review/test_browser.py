@@ -1,6 +1,7 @@
-"""The review page in a real headless Chromium (Debian's, driven by Playwright): log in with a
-token, accept with a key press, edit a multiple-choice option and answer, reject with a
-reason, go to the next image; then the store and the audit trail hold exactly those changes."""
+"""The review page in a real headless Chromium (the system's or Playwright's build, driven by
+Playwright): log in with a token, accept with a key press, edit a multiple-choice option and
+answer, reject with a reason, go to the next image; then the store and the audit trail hold
+exactly those changes."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from visinstruct.project import Project
 from visinstruct.review import add_reviewer
 from visinstruct.store import Store
 
-CHROMIUM = "/usr/bin/chromium"
+from conftest import find_chromium, need_system_part
+
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -26,12 +28,12 @@ ARGS = [
 
 @pytest.fixture
 def browser() -> Iterator[BrowserContext]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    chromium = find_chromium()
+    need_system_part(chromium, "Chromium (the review UI test's browser)", "chromium")
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=ARGS,
-            viewport={"width": 1440, "height": 900},
+            profile, executable_path=str(chromium), headless=True, args=ARGS,
+            viewport={"width": 1440, "height": 900}, timeout=30_000,
         )  # fmt: skip
         context.set_default_timeout(15_000)
         try:

@@ -8,6 +8,7 @@ import click
 from rich.markup import escape
 
 from visinstruct.cli._common import err, open_project, project_options, user_errors
+from visinstruct.cli.progress import counting_bar
 from visinstruct.collect import CollectReport
 from visinstruct.collect.domains import known_domains
 from visinstruct.collect.run import ExpandRequest, Sources
@@ -20,8 +21,10 @@ _MAX_CLUSTERS_SHOWN = 10
 
 def echo_collect_report(report: CollectReport) -> None:
     """The run's counts, rejection reasons, conversions, clusters and unknown domains."""
+    moved = f", {report.moved} moved (same bytes, new path)" if report.moved else ""
     click.echo(
         f"{report.accepted} new images, {report.rejected} rejected, {report.unchanged} unchanged"
+        + moved
     )
     for reason, n in sorted(report.reasons.items(), key=lambda r: (-r[1], r[0])):
         click.echo(f"  rejected {n}: {reason}")
@@ -83,8 +86,13 @@ def collect_group(
     if ctx.invoked_subcommand is not None:
         return
     sources = Sources(folder, list(manifests), list(urls), list(webdataset), list(parquet))
-    with user_errors(), open_project(project, config_file) as p, p.lock():
-        report = p.collect(sources)
+    with (
+        user_errors(),
+        open_project(project, config_file) as p,
+        p.lock(),
+        counting_bar(err, "collect") as tick,
+    ):
+        report = p.collect(sources, on_item=tick)
     echo_collect_report(report)
 
 

@@ -17,12 +17,16 @@ __all__ = ["demo_cmd"]
 
 @click.command("demo")
 @click.option(
-    "--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+    "--project", "-p", "out", type=click.Path(file_okay=False, path_type=Path),
     default=Path("visinstruct-demo"), show_default=True,
     help="Folder for the demo project (created; rerunning resumes it).",
 )  # fmt: skip
-def demo_cmd(out: Path) -> None:
+@click.option(  # the old spelling, kept working
+    "--out", "-o", "out_alias", type=click.Path(file_okay=False, path_type=Path), hidden=True
+)
+def demo_cmd(out: Path, out_alias: Path | None) -> None:
     """Run the whole engine offline on sample photos, posters and charts: no model, no key."""
+    out = out_alias or out
     err = Console(stderr=True)
     bars = RichProgress(err)
     try:

@@ -20,14 +20,16 @@ from visinstruct.cli.cost import cost_group
 from visinstruct.cli.dataset import dataset_group
 from visinstruct.cli.datasets import import_dataset_cmd
 from visinstruct.cli.demo import demo_cmd
+from visinstruct.cli.explain import explain, print_explain
 from visinstruct.cli.generation import import_generations_cmd
-from visinstruct.cli.progress import RichProgress
+from visinstruct.cli.progress import RichProgress, counting_bar
 from visinstruct.cli.review import review_group
 from visinstruct.cli.seeds import seeds_group
 from visinstruct.cli.verify import verify_cmd, verify_step
 from visinstruct.config import (
     CONFIG_FILENAME,
     CONFIG_TEMPLATE,
+    CONFIG_TEMPLATE_LOCAL,
     EXPORT_FORMATS,
     ModelSpec,
     ProjectConfig,
@@ -124,14 +126,17 @@ main.add_command(dataset_group)
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--local", is_flag=True, help="Models on a local server (vLLM, Ollama): no rate limits."
+)
+def init(directory: Path, local: bool) -> None:
     """Create a project folder with a commented visinstruct.yaml."""
     with user_errors():
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / CONFIG_FILENAME
         if target.exists():
             raise click.ClickException(f"{target} already exists; edit it or pick another folder")
-        target.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        target.write_text(CONFIG_TEMPLATE_LOCAL if local else CONFIG_TEMPLATE, encoding="utf-8")
         _load_config(target)  # the template must always load
         click.echo(f"Created {target}. Edit collect.path and the models, then: visinstruct run "
                    f"--config {target}")  # fmt: skip
@@ -156,10 +161,14 @@ def _apply_models(
 @main.command()
 @click.argument("images_dir", required=False, type=click.Path(path_type=Path))
 @click.option(
-    "--out",
-    "-o",
+    "--project",
+    "-p",
+    "out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Project folder to create or resume (with IMAGES_DIR).",
+)
+@click.option(  # the old spelling, kept working: --out names output folders elsewhere
+    "--out", "-o", "out_alias", type=click.Path(file_okay=False, path_type=Path), hidden=True
 )
 @click.option(
     "--config",
@@ -181,11 +190,12 @@ def _apply_models(
     help="Export format (repeatable; default: export.formats of the config).",
 )
 def run(
-    images_dir: Path | None, out: Path | None, config_file: Path | None, model: str | None,
-    caption_model: str | None, generate_model: str | None, retry_failed: bool,
-    formats: tuple[str, ...],
+    images_dir: Path | None, out: Path | None, out_alias: Path | None, config_file: Path | None,
+    model: str | None, caption_model: str | None, generate_model: str | None,
+    retry_failed: bool, formats: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run every stage: collect, caption, generate, export. Rerun to resume."""
+    out = out or out_alias
     with user_errors():
         if config_file is not None:
             project = Project.from_config_file(config_file)
@@ -195,14 +205,15 @@ def run(
             config.collect.path = images_dir.resolve()
             project = Project(out, config)
         else:
-            raise click.UsageError("give IMAGES_DIR with --out PROJECT_DIR, or --config FILE")
+            raise click.UsageError("give IMAGES_DIR with --project PROJECT_DIR, or --config FILE")
         _apply_models(project.config, model, caption_model, generate_model)
         with project, project.lock():
             project.config.models.get("captioner")
             project.config.models.get("generator")
             if config_file is None:
                 project.save_config()
-            report = project.collect()
+            with counting_bar(err, "collect") as tick:
+                report = project.collect(on_item=tick)
             err.print(
                 f"collect: {report.accepted} new images, {report.rejected} rejected, "
                 f"{report.unchanged} unchanged",
@@ -214,7 +225,9 @@ def run(
             verify_step(project, retry_failed)
             reports = project.export(formats)
             status = project.status()
-        _echo_reports(reports)
+            export_dir = project.config.export.dir
+            print_explain(err, explain(project))
+        _echo_reports(reports, export_dir)
         click.echo(f"Cost so far: ${status['cost_usd']:.4f} over {status['calls']['total']} calls")
 
 
@@ -236,13 +249,17 @@ def generate(project: Path, config_file: Path | None, retry_failed: bool) -> Non
         _run_model_stage(p, "generate", retry_failed)
 
 
-def _echo_reports(reports: list[ExportReport]) -> None:
+def _echo_reports(reports: list[ExportReport], out_dir: Path) -> None:
     for r in reports:
-        click.echo(
-            f"{r.format:<10} {r.split:<10} {r.records:>7} records on {r.images:>6} images  {r.path}"
-        )
+        if r.skipped:
+            click.echo(f"{r.format:<10} skipped: {r.skipped}")
+        else:
+            click.echo(
+                f"{r.format:<10} {r.split:<10} {r.records:>7} records on {r.images:>6} images  "
+                f"{r.path}"
+            )
     if reports:
-        click.echo(f"Dataset card: {reports[0].path.parent / 'README.md'}")
+        click.echo(f"Dataset card: {out_dir.resolve() / 'README.md'}")
 
 
 @main.command()
@@ -269,7 +286,8 @@ def export(
     """Write the current instructions in trainers' formats, with a dataset card."""
     with user_errors(), open_project(project, config_file) as p:
         chosen = EXPORT_FORMATS if all_formats else formats
-        _echo_reports(p.export(chosen, out, version=version))
+        reports = p.export(chosen, out, version=version, skip_unavailable=all_formats)
+        _echo_reports(reports, out or p.config.export.dir)
 
 
 @main.command()
@@ -288,19 +306,23 @@ def stats(project: Path, config_file: Path | None, as_json: bool, version: str |
         cells = ", ".join(f"{k} {sum(v.values())}" for k, v in kinds.items())
         click.echo(f"  {domain}: {cells}")
     judge = data["answers"]["judgement"]
-    click.echo(f"judgement Yes ratio: {judge.get('yes_ratio')}")
+    ratio = judge.get("yes_ratio")
+    click.echo(f"judgement Yes ratio: {'n/a (no judgement questions)' if ratio is None else ratio}")
     click.echo(f"cost: ${data['cost']['usd']:.4f} over {data['cost']['calls']} calls")
 
 
 @main.command()
 @project_options
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def status(project: Path, config_file: Path | None, as_json: bool) -> None:
-    """Units done / failed / pending per stage, calls, tokens and cost."""
+@click.option("--rejected", "every_rejected", is_flag=True, help="List every rejected file.")
+def status(project: Path, config_file: Path | None, as_json: bool, every_rejected: bool) -> None:
+    """Units done / failed / pending per stage, calls, tokens and cost, and why anything was
+    rejected or failed."""
     with user_errors(), open_project(project, config_file) as p:
         data = p.status()
+        data["explain"] = explain(p, every_rejected=every_rejected)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     table = Table(title=f"visinstruct project {data['project']}")
     for col in ("stage", "done", "failed", "pending"):
@@ -316,6 +338,7 @@ def status(project: Path, config_file: Path | None, as_json: bool) -> None:
         for reason, n in data["rejections"].items():
             rejected.add_row(reason, str(n))
         out.print(rejected)
+    print_explain(out, data["explain"], every_rejected=every_rejected)
     for kind, row in data.get("generation", {}).items():
         if isinstance(row, dict):
             reasons = "; ".join(f"{r} ×{n}" for r, n in row["top_reasons"].items())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -11,11 +14,12 @@ from rich.progress import (
     Task,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.text import Text
 
-__all__ = ["RichProgress"]
+__all__ = ["RichProgress", "counting_bar"]
 
 
 class _RateColumn(ProgressColumn):
@@ -65,3 +69,21 @@ class RichProgress:
 
     def close(self) -> None:
         self._bars.stop()
+
+
+@contextmanager
+def counting_bar(console: Console, label: str) -> Iterator[Callable[[], None]]:
+    """A bar for work of unknown size (collect streams its sources): count, rate and time
+    so far; yields the callback to call once per item."""
+    bars = Progress(
+        TextColumn("[bold]{task.description:<9}"),
+        BarColumn(),
+        TextColumn("{task.completed} files"),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bars.add_task(label, total=None)
+    with bars:
+        yield lambda: bars.advance(task)

@@ -179,6 +179,12 @@ class Collector:
                 self.store.record_source(item.key, record.id, item.size, item.mtime)
                 self.report.unchanged += 1
                 return
+            if item.file is not None and item.url is None and not Path(first).exists():
+                # Same bytes, and the file it was collected from is gone: the folder moved
+                # (a project copied to another machine). The image keeps its id and records.
+                self.store.move_image(record.id, record.path, item.size, item.mtime)
+                self.report.moved += 1
+                return
             self._reject(item.key, f"exact duplicate: same bytes as {first}", item.size, item.mtime)
             return
         record = record.model_copy(update={"domain": self._domain_of(item), "prior": item.prior})

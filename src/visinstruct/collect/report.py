@@ -29,6 +29,8 @@ class CollectReport:
     accepted: int = 0
     rejected: int = 0
     unchanged: int = 0
+    moved: int = 0
+    """Images found at a new path with the same bytes, their old file gone (a moved folder)."""
     reasons: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     near_duplicates: int = 0
@@ -52,6 +54,7 @@ class CollectReport:
             accepted=self.accepted + other.accepted,
             rejected=self.rejected + other.rejected,
             unchanged=self.unchanged + other.unchanged,
+            moved=self.moved + other.moved,
             reasons=reasons,
             notes=notes,
             near_duplicates=self.near_duplicates + other.near_duplicates,
@@ -75,6 +78,7 @@ def write_report(store: Store, report: CollectReport, path: Path) -> Path:
             "accepted": report.accepted,
             "rejected": report.rejected,
             "unchanged": report.unchanged,
+            "moved": report.moved,
             "reasons": report.reasons,
             "notes": report.notes,
             "near_duplicates": report.near_duplicates,

@@ -59,15 +59,19 @@ def _plots(stats: dict[str, Any], out_dir: Path) -> list[str]:
 
     stages = stats["cost"]["stages"]
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar(list(stages) or ["(no calls)"], [s["usd"] for s in stages.values()] or [0])
+    usd = [s["usd"] for s in stages.values()]
+    ax.bar(list(stages) or ["(no calls)"], usd or [0])
     ax.set_ylabel("USD")
+    if not any(usd):  # all free: an axis from 0, not matplotlib's ±0.05 around zero
+        ax.set_ylim(0, 1)
+        ax.set_title("no paid calls ($0)")
     fig.tight_layout()
     fig.savefig(out_dir / PLOTS[2], dpi=100)
     plt.close(fig)
     return list(PLOTS)
 
 
-def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str]) -> str:
+def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str], load: str) -> str:
     rows = []
     for domain, kinds in stats["by_domain"].items():
         cells = [sum(kinds.get(k, {}).values()) for k in KINDS]
@@ -89,7 +93,7 @@ def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str]) 
         _table(["domain", *KINDS, "total"], rows),
         "## Answer balance",
         f"Judgement: {judge.get('yes', 0)} Yes, {judge.get('no', 0)} No "
-        f"(Yes ratio {judge.get('yes_ratio')}). Multiple-choice answer letters: "
+        f"(Yes ratio {_ratio(judge.get('yes_ratio'))}). Multiple-choice answer letters: "
         + (", ".join(f"{k} {v}" for k, v in letters.items()) or "none"),
         "## Answer lengths (characters)",
         _table(["kind", "count", "mean", "p50", "p90", "max"], lengths),
@@ -107,8 +111,10 @@ def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str]) 
             ],
         )
         + f"\n\nTotal: {cost['calls']} calls, ${cost['usd']}.",
+        "## Load it",
+        load or "See the files below.",
         "## Files",
-        "\n".join(f"- `{f}`" for f in files),
+        "\n".join(f"- `{f}`" for f in sorted({*files, "stats.json", *plots})),
     ]
     if plots:
         parts += ["## Plots", "\n".join(f"![{p[:-4]}]({p})" for p in plots)]
@@ -117,11 +123,19 @@ def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str]) 
     return "\n\n".join(parts) + "\n"
 
 
-def write_card(stats: dict[str, Any], out_dir: Path, name: str, files: list[str]) -> Path:
+def _ratio(value: float | None) -> str:
+    return "n/a (no judgement questions)" if value is None else str(value)
+
+
+def write_card(
+    stats: dict[str, Any], out_dir: Path, name: str, files: list[str], load: str = ""
+) -> Path:
+    """The card and its plots; ``files`` are the data files beside it, ``load`` the section
+    that says how each trainer reads them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "stats.json", stats)
     plots = _plots(stats, out_dir)
     path = out_dir / "README.md"
     with atomic_file(path) as out:
-        out.write(_body(stats, name, files, plots))
+        out.write(_body(stats, name, files, plots, load))
     return path

@@ -20,6 +20,8 @@ class ExportReport:
     path: Path
     records: int
     images: int
+    skipped: str = ""
+    """Why this format was not written (``--all-formats`` on a project it does not fit)."""
 
 
 def write_llava(source: ExportSource, out_dir: Path) -> list[ExportReport]:

@@ -26,6 +26,9 @@ _FEATURES = {
     "image": {"_type": "Image"},
     "conversations": [{"from": _VALUE, "value": _VALUE}],
     "image_id": _VALUE,
+    "instruction_ids": [_VALUE],
+    "kind": _VALUE,
+    "language": _VALUE,
     "domain": _VALUE,
     "split": _VALUE,
 }
@@ -48,11 +51,17 @@ def _rows(source: ExportSource, split: str, images: set[str]) -> Iterator[dict[s
         if cached[0] != group.image.id:  # conversations arrive grouped by image
             cached = (group.image.id, Path(group.image.path).read_bytes())
             images.add(group.image.id)
+        made_from = [i for i in group.instructions if i.id in set(conv.instruction_ids)]
+        kinds = {i.kind for i in made_from}
         yield {
             "id": conv.id,
-            "image": {"bytes": cached[1], "path": Path(conv.image_path).name},
+            "image": {"bytes": cached[1], "path": conv.image_path},
             "conversations": [{"from": t.role, "value": t.text} for t in conv.turns],
             "image_id": group.image.id,
+            "instruction_ids": list(conv.instruction_ids),
+            # A multi-round conversation may mix kinds; it never mixes languages.
+            "kind": kinds.pop() if len(kinds) == 1 else "mixed",
+            "language": made_from[0].language if made_from else "",
             "domain": group.image.domain,
             "split": split,
         }
@@ -67,6 +76,9 @@ def write_parquet(source: ExportSource, out_dir: Path) -> list[ExportReport]:
             ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
             ("conversations", pa.list_(turn)),
             ("image_id", pa.string()),
+            ("instruction_ids", pa.list_(pa.string())),
+            ("kind", pa.string()),
+            ("language", pa.string()),
             ("domain", pa.string()),
             ("split", pa.string()),
         ],

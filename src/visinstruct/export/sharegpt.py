@@ -2,7 +2,10 @@
 the ``dataset_info.json`` entries that tell LLaMA-Factory how to read them.
 
 LLaMA-Factory checks that the number of ``<image>`` tokens in a sample equals the number of its
-images; the conversation builder puts exactly one token in the first user turn.
+images; the conversation builder puts exactly one token in the first user turn, and literal
+tokens in the text are escaped (``source``). Image paths are relative to the image root, which
+each entry names as ``media_dir`` (LLaMA-Factory's ``media_dir`` argument; ms-swift reads the
+same root from ``ROOT_IMAGE_DIR``).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ __all__ = ["write_sharegpt"]
 _ROLES = {"human": "user", "gpt": "assistant"}
 
 
-def _entry(file_name: str) -> dict[str, Any]:
+def _entry(file_name: str, media_dir: Path | None) -> dict[str, Any]:
+    root = {} if media_dir is None else {"media_dir": str(media_dir)}
     return {
         "file_name": file_name,
+        **root,
         "formatting": "sharegpt",
         "columns": {"messages": "messages", "images": "images"},
         "tags": {
@@ -45,13 +50,14 @@ def write_sharegpt(source: ExportSource, out_dir: Path) -> list[ExportReport]:
             for conv, group in source.conversations(split):
                 images.add(group.image.id)
                 yield {
+                    "id": conv.id,
                     "messages": [{"role": _ROLES[t.role], "content": t.text} for t in conv.turns],
                     "images": [conv.image_path],
                 }
 
         path = source.out_path(out_dir, "sharegpt", split, ".json")
         count = write_json_list(path, items())
-        info[f"{name}_{split}"] = _entry(path.name)
+        info[f"{name}_{split}"] = _entry(path.name, source.image_root)
         reports.append(ExportReport("sharegpt", split, path, count, len(images)))
     write_json(out_dir / "dataset_info.json", info)
     return reports

@@ -140,6 +140,17 @@ class ImagesMixin(StoreCore):
                 (image.id,),
             )
 
+    def move_image(self, image_id: str, path: str, size: int, mtime: float) -> None:
+        """The file of a stored image is now at ``path`` (its project folder moved): point the
+        image there and drop the source row of the place it left."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM sources WHERE path = (SELECT path FROM images WHERE id = ?)",
+                (image_id,),
+            )
+            db.execute("UPDATE images SET path = ? WHERE id = ?", (path, image_id))
+            upsert_source(db, path, size, mtime, "accepted", image_id, None)
+
     def record_source(self, key: str, image_id: str, size: int, mtime: float) -> None:
         """Note that source ``key`` (e.g. a URL) gave the already-stored image ``image_id``."""
         with self.transaction() as db:
