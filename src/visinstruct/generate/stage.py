@@ -222,6 +222,7 @@ class GenerateStage(ModelStage):
                 "seeds": {k: list(v) for k, v in call.seeds.items()},
                 "peers": self.store.peer_images(call.image.id, PEERS),
                 "format": g.format,
+                "long_min_words": g.long_min_words,
             },
         )
 
