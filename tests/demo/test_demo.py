@@ -22,6 +22,7 @@ import pytest
 from visinstruct.caption import CaptionStage
 from visinstruct.demo import DemoReport, run_demo, samples
 from visinstruct.facts import GroundedItem
+from visinstruct.generate.fields import length_units
 from visinstruct.generate.stage import PEERS, GenerateStage
 from visinstruct.models.base import ChatRequest
 from visinstruct.models.registry import create_backend
@@ -101,6 +102,23 @@ def test_export_holds_all_four_kinds_for_every_sample_image(demo: DemoReport) ->
     assert len({path for path, _ in kinds}) == 14
     for (path, language), found in kinds.items():
         assert found == {"judgement", "multiple_choice", "long_vqa", "short_vqa"}, (path, language)
+
+
+def test_the_validator_refuses_nothing_the_demo_composes(demo: DemoReport) -> None:
+    """Every composed item meets the rule book: no duplicate question in a reply, no long
+    answer under ``long_min_words`` (Chinese: twice that in units), nothing else refused."""
+    with Project.open(demo.project) as project:
+        rejects = project.store.item_rejects("generate")
+        long_min = project.config.generate.long_min_words
+        instructions = _instructions(project)
+    assert [(r["kind"], r["reason"], r["content"]) for r in rejects] == []
+    for ins in (i for i in instructions if i.kind == "long_vqa"):
+        scale = 2 if ins.language == "zh" else 1
+        assert length_units(ins.answer, ins.language) >= long_min * scale, ins.answer
+    per_call: Counter[tuple[str, str, str]] = Counter(
+        (i.image_id, i.language, re.sub(r"\s+", "", i.question).casefold()) for i in instructions
+    )
+    assert [k for k, n in per_call.items() if n > 1] == []
 
 
 def test_every_answer_is_checkable_against_the_facts_it_came_from(demo: DemoReport) -> None:
