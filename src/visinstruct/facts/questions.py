@@ -93,7 +93,9 @@ class GroundedItem:
 # digits; punctuation does not count. The same definition as the validator's
 # ``generate.fields.length_units`` (a test holds them equal); facts cannot import generate,
 # whose stage imports the backend that imports this package.
-_ZH_UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]|[A-Za-z0-9]+")
+_ZH_UNIT = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]|[A-Za-z0-9]+"
+)
 
 
 def long_units(text: str, language: Language) -> int:
