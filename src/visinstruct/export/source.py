@@ -42,6 +42,8 @@ class ExportSource:
     store: Store
     config: ProjectConfig
     scope: DatasetScope
+    root: Path | None = None
+    """The project folder (for project seed files, when figures rebuild generation requests)."""
     _splits: dict[str, str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
