@@ -237,7 +237,7 @@ class Project:
 
     def export_source(self, version: str | None = None) -> ExportSource:
         """The kept instructions of the dataset (live, or a pinned version), split by image."""
-        return ExportSource(self.store, self.config, self.scope(version))
+        return ExportSource(self.store, self.config, self.scope(version), self.root)
 
     def export(
         self,

@@ -22,10 +22,9 @@ import pytest
 from visinstruct.caption import CaptionStage
 from visinstruct.demo import DemoReport, run_demo, samples
 from visinstruct.facts import GroundedItem
-from visinstruct.generate.stage import PEERS, GenerateStage
-from visinstruct.models.base import ChatRequest
-from visinstruct.models.registry import create_backend
-from visinstruct.models.template import TemplateBackend
+from visinstruct.facts.figures import template_figures
+from visinstruct.generate.fields import length_units
+from visinstruct.generate.traces import template_items
 from visinstruct.project import Project
 from visinstruct.records import Instruction, Language
 
@@ -69,20 +68,8 @@ def _traces(project: Project) -> dict[tuple[str, str, str, str], GroundedItem]:
 
     The request context is rebuilt exactly as the generate stage builds it.
     """
-    backend = create_backend(project.config.models.get("generator"), "generator")
-    assert isinstance(backend, TemplateBackend)
-    stage = GenerateStage(project.config, project.store, backend, root=project.root)
-    counts = {k: n for k, n in project.config.generate.counts.items() if n > 0}
-    found: dict[tuple[str, str, str, str], GroundedItem] = {}
-    for caption in project.store.captions(CaptionStage.hash_of(project.config)):
-        image = project.store.image(caption.image_id)
-        for language in project.config.generate.languages:
-            key = f"{caption.id}:{language}"
-            seeds = stage.seeds_for(image.domain, language, key, list(counts))
-            context = {"image": image, "language": language, "counts": counts, "seeds": seeds,
-                       "peers": project.store.peer_images(image.id, PEERS)}  # fmt: skip
-            for item in backend.compose_items(ChatRequest((), context=context)):
-                found[(image.id, language, item.kind, item.question)] = item
+    found = template_items(project.config, project.store, project.root)
+    assert found is not None
     return found
 
 
@@ -101,6 +88,23 @@ def test_export_holds_all_four_kinds_for_every_sample_image(demo: DemoReport) ->
     assert len({path for path, _ in kinds}) == 14
     for (path, language), found in kinds.items():
         assert found == {"judgement", "multiple_choice", "long_vqa", "short_vqa"}, (path, language)
+
+
+def test_the_validator_refuses_nothing_the_demo_composes(demo: DemoReport) -> None:
+    """Every composed item meets the rule book: no duplicate question in a reply, no long
+    answer under ``long_min_words`` (Chinese: twice that in units), nothing else refused."""
+    with Project.open(demo.project) as project:
+        rejects = project.store.item_rejects("generate")
+        long_min = project.config.generate.long_min_words
+        instructions = _instructions(project)
+    assert [(r["kind"], r["reason"], r["content"]) for r in rejects] == []
+    for ins in (i for i in instructions if i.kind == "long_vqa"):
+        scale = 2 if ins.language == "zh" else 1
+        assert length_units(ins.answer, ins.language) >= long_min * scale, ins.answer
+    per_call: Counter[tuple[str, str, str]] = Counter(
+        (i.image_id, i.language, re.sub(r"\s+", "", i.question).casefold()) for i in instructions
+    )
+    assert [k for k, n in per_call.items() if n > 1] == []
 
 
 def test_every_answer_is_checkable_against_the_facts_it_came_from(demo: DemoReport) -> None:
@@ -183,22 +187,24 @@ def _items(demo: DemoReport) -> list[tuple[Instruction, GroundedItem]]:
 
 def test_many_templates_each_balanced_and_few_about_the_look(demo: DemoReport) -> None:
     pairs = _items(demo)
-    templates = {item.template for _, item in pairs}
-    assert "" not in templates
-    assert len(templates) >= 40, sorted(templates)
-    answers: dict[str, Counter[bool]] = {}
-    for ins, item in pairs:
-        if ins.kind == "judgement":
-            answers.setdefault(item.template, Counter())[item.claims[0].holds] += 1
-    for template, counted in answers.items():
-        share = counted[True] / (counted[True] + counted[False])
-        assert 0.35 <= share <= 0.65, (template, counted)
-    look = sum(
-        all(c.type in ("orientation", "brightness", "sharpness", "palette", "colour")
-            for c in item.claims)
-        for _, item in pairs
-    )  # fmt: skip
-    assert look / len(pairs) < 0.30, (look, len(pairs))
+    assert "" not in {item.template for _, item in pairs}
+    figures = template_figures(item for _, item in pairs)
+    assert figures["templates"] >= 40, figures
+    for template, share in figures["yes_share"]["by_template"].items():
+        assert 0.35 <= share <= 0.65, (template, share)
+    assert figures["global_share"] < 0.30, figures
+
+
+def test_the_dataset_card_shows_the_template_figures(demo: DemoReport) -> None:
+    with Project.open(demo.project) as project:
+        stats = project.stats()
+    figures = stats["templates"]
+    assert figures == {**template_figures(item for _, item in _items(demo)), "unmatched": 0}
+    card = (demo.project / "exports" / "README.md").read_text(encoding="utf-8")
+    yes = figures["yes_share"]
+    assert f"{figures['templates']} distinct question templates" in card
+    assert f"{yes['min']:.0%}–{yes['max']:.0%}" in card
+    assert f"sharpness): {figures['global_share']:.0%}." in card
 
 
 def test_no_fact_is_asked_both_ways_on_one_image(demo: DemoReport) -> None:

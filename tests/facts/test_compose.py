@@ -148,3 +148,28 @@ def test_no_facts_means_no_items(tmp_path: Path) -> None:
     record = _image(tmp_path, "x.png", (64, 64), (120, 120, 120), {})
     record = record.model_copy(update={"path": str(tmp_path / "gone.png")})
     assert compose(extract_facts(record), [], "en", COUNTS, {}) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["图中可以看到3只猫和NASA的标志。", "Tickets 5 euros, 8 pm!", "", "一、二；三 abc12 x"],
+)
+def test_long_answer_units_are_the_validator_s(text: str) -> None:
+    """The composer counts a long answer's length exactly as the rule book's validator does."""
+    from visinstruct.facts.questions import long_units
+    from visinstruct.generate.fields import length_units
+
+    for language in ("en", "zh"):
+        assert long_units(text, language) == length_units(text, language)  # type: ignore[arg-type]
+
+
+def test_one_reply_never_asks_a_question_twice(images: list[ImageRecord]) -> None:
+    """Kinds share questions ("How many ...?" is both a choice and a short question), and seed
+    fills share them with templates; the rule book refuses the second one (decision 12)."""
+    facts = [extract_facts(i) for i in images]
+    counts = {"judgement": 4, "multiple_choice": 4, "long_vqa": 1, "short_vqa": 6}
+    for fs in facts:
+        for language in ("en", "zh"):
+            items = compose(fs, facts, language, counts)  # type: ignore[arg-type]
+            asked = Counter("".join(i.question.split()).casefold() for i in items)
+            assert [q for q, n in asked.items() if n > 1] == [], (fs.image_id, language)

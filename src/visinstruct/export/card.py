@@ -71,6 +71,30 @@ def _plots(stats: dict[str, Any], out_dir: Path) -> list[str]:
     return list(PLOTS)
 
 
+def _templates(figures: dict[str, Any] | None) -> str:
+    if figures is None:
+        return (
+            "Not known: the generator does not record which question template made each "
+            "instruction (only projects made by the offline `template` backend can tell)."
+        )
+    yes = figures["yes_share"]
+    shares = (
+        f"{yes['min']:.0%}–{yes['max']:.0%} over {len(yes['by_template'])} judgement templates"
+        if yes["min"] is not None
+        else "no judgements"
+    )
+    share = figures["global_share"]
+    text = (
+        f"Made by the `template` backend: {figures['templates']} distinct question templates "
+        f"over {figures['items']} instructions. Yes share per judgement template: {shares}. "
+        "Questions only about the whole picture's look (format, colours, brightness, "
+        f"sharpness): {'n/a' if share is None else f'{share:.0%}'}."
+    )
+    if figures["unmatched"]:
+        text += f" {figures['unmatched']} instructions (edited since) match no template."
+    return text
+
+
 def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str], load: str) -> str:
     rows = []
     for domain, kinds in stats["by_domain"].items():
@@ -95,6 +119,8 @@ def _body(stats: dict[str, Any], name: str, files: list[str], plots: list[str], 
         f"Judgement: {judge.get('yes', 0)} Yes, {judge.get('no', 0)} No "
         f"(Yes ratio {_ratio(judge.get('yes_ratio'))}). Multiple-choice answer letters: "
         + (", ".join(f"{k} {v}" for k, v in letters.items()) or "none"),
+        "## Question templates",
+        _templates(stats.get("templates")),
         "## Answer lengths (characters)",
         _table(["kind", "count", "mean", "p50", "p90", "max"], lengths),
         "## Review and verification",

@@ -61,6 +61,8 @@ class ExportSource:
     store: Store
     config: ProjectConfig
     scope: DatasetScope
+    root: Path | None = None
+    """The project folder (for project seed files, when figures rebuild generation requests)."""
     _splits: dict[str, str] = field(default_factory=dict, init=False)
     final_dir: Path | None = field(default=None, init=False)
     """Where the export folder being written will live once it is swapped into place."""

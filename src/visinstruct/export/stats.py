@@ -1,7 +1,10 @@
 """What a dataset holds: the figures behind ``visinstruct stats`` and the dataset card.
 
 One pass over the instructions in the export's scope; the card and ``stats --json`` both print
-this dict, so they cannot disagree.
+this dict, so they cannot disagree. The question-template figures (distinct templates, Yes
+share per template, share of questions about the whole picture's look) need to know which
+template made each instruction, which only the ``template`` backend's projects can tell
+(:mod:`visinstruct.generate.traces`); for any other generator they are ``None``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from visinstruct.export.source import ExportSource, failed_a_check
+from visinstruct.generate.traces import instruction_figures, template_items
 from visinstruct.records import KINDS, Instruction
 from visinstruct.store import Store
 
@@ -83,11 +87,20 @@ def _cost(store: Store) -> dict[str, Any]:
     return {"stages": stages, "calls": total.calls, "usd": round(total.cost_usd, 6)}
 
 
+def _templates(source: ExportSource, kept: list[Instruction]) -> dict[str, Any] | None:
+    traced = template_items(source.config, source.store, source.root)
+    return None if traced is None else instruction_figures(kept, traced)
+
+
 def compute_stats(source: ExportSource) -> dict[str, Any]:
     tally = _Tally()
+    kept: list[Instruction] = []
     for instruction in source.store.instructions(source.scope):
         split = source.split_of(instruction.image_id)
-        tally.add(instruction, source.keeps(instruction), split)
+        keeps = source.keeps(instruction)
+        tally.add(instruction, keeps, split)
+        if keeps:
+            kept.append(instruction)
     judgements = tally.yes_no["yes"] + tally.yes_no["no"]
     return {
         "instructions": tally.kept,
@@ -116,4 +129,5 @@ def compute_stats(source: ExportSource) -> dict[str, Any]:
             "checked_rate": round(tally.checked / tally.scope, 3) if tally.scope else 0.0,
         },
         "cost": _cost(source.store),
+        "templates": _templates(source, kept),
     }

@@ -4,6 +4,11 @@ Choices are made by a random generator seeded from the image, the language, the 
 seeds, so the same inputs always give the same instructions. Judgements are split evenly
 between Yes and No (an odd count leans the way the seed says), and every kind draws from as
 many fact types as it can before it repeats one.
+
+One reply never asks a question twice, across kinds as well (a multiple-choice and a short
+"How many coins are there?" are duplicates to the rule book, decision 12), and every long
+answer meets the rule book's ``long_min_words``: what the validator would refuse is never
+composed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import replace
 
 from visinstruct.facts.longform import LONG_TEMPLATES
 from visinstruct.facts.model import FactSet
-from visinstruct.facts.questions import GroundedItem
+from visinstruct.facts.questions import LONG_MIN_WORDS, GroundedItem, long_enough
 from visinstruct.facts.seedfit import FitContext, fit_seed
 from visinstruct.facts.templates import TEMPLATES, TemplateContext
 from visinstruct.records import KINDS, Kind, Language, content_id
@@ -52,10 +57,20 @@ def language_fits(item: GroundedItem, language: Language) -> bool:
     return all(_han_share(t) >= 0.5 or len(t.split()) <= 1 for t in rest)
 
 
+def same_question(question: str) -> str:
+    """The form in which the rule book compares questions: case and whitespace ignored."""
+    return re.sub(r"\s+", "", question).casefold()
+
+
 def candidates(
-    facts: FactSet, peers: Sequence[FactSet], language: Language
+    facts: FactSet,
+    peers: Sequence[FactSet],
+    language: Language,
+    long_min_words: int = LONG_MIN_WORDS,
 ) -> dict[Kind, dict[str, list[GroundedItem]]]:
-    """Kind → template id → the items that template makes for the image in ``language``."""
+    """Kind → template id → the items that template makes for the image in ``language``.
+
+    Long answers shorter than ``long_min_words`` (the rule book's count) are left out."""
     ctx = TemplateContext(facts, peers, language)
     found: dict[Kind, dict[str, list[GroundedItem]]] = {k: {} for k in KINDS}
     for template in TEMPLATES:
@@ -66,6 +81,7 @@ def candidates(
     for name, build in LONG_TEMPLATES:
         made = [replace(i, template=name) for i in build(facts, language)]
         made = [i for i in made if language_fits(i, language)]
+        made = [i for i in made if long_enough(i.answer, language, long_min_words)]
         if made:
             found["long_vqa"][name] = made
     return found
@@ -115,14 +131,15 @@ def _fill(
     n: int,
     judged: bool,
     rng: random.Random,
+    questions: set[str],
 ) -> list[GroundedItem]:
     """``n`` items from the planned templates: one each (a Yes/No pair for judgements), then
-    more from the same templates on other topics while any are left."""
+    more from the same templates on other topics while any are left. ``questions`` holds the
+    reply's questions so far (in :func:`same_question` form) and gains the new ones."""
     out: list[GroundedItem] = []
     pools = {t: list(found[t]) for t in plan}
     for t in plan:
         rng.shuffle(pools[t])
-    questions: set[str] = set()
     while len(out) < n and any(pools.values()):
         for t in plan:
             batch = _take_pair(pools[t], questions) if judged else _take_one(pools[t], questions)
@@ -133,22 +150,22 @@ def _fill(
 def _take_one(pool: list[GroundedItem], questions: set[str]) -> list[GroundedItem]:
     while pool:
         item = pool.pop(0)
-        if item.question.casefold() not in questions:
-            questions.add(item.question.casefold())
+        if same_question(item.question) not in questions:
+            questions.add(same_question(item.question))
             return [item]
     return []
 
 
 def _take_pair(pool: list[GroundedItem], questions: set[str]) -> list[GroundedItem]:
     """One Yes and one No on two different topics, or nothing: a lone answer unbalances."""
-    yes = [i for i in pool if i.claims[0].holds and i.question.casefold() not in questions]
-    no = [i for i in pool if not i.claims[0].holds and i.question.casefold() not in questions]
+    yes = [i for i in pool if i.claims[0].holds and same_question(i.question) not in questions]
+    no = [i for i in pool if not i.claims[0].holds and same_question(i.question) not in questions]
     for a in yes:
         for b in no:
             if a.topic != b.topic or a.topic in ("", "text"):
                 pool.remove(a)
                 pool.remove(b)
-                questions.update({a.question.casefold(), b.question.casefold()})
+                questions.update({same_question(a.question), same_question(b.question)})
                 return [a, b]
     pool.clear()
     return []
@@ -160,25 +177,27 @@ def compose(
     language: Language,
     counts: Mapping[Kind, int],
     seeds: Mapping[Kind, Sequence[str]] | None = None,
+    long_min_words: int = LONG_MIN_WORDS,
 ) -> list[GroundedItem]:
     """The instructions for the image ``facts`` describes, at most ``counts[kind]`` per kind.
 
     Both languages' candidates are built so that the plan, which depends on the image and not
-    on the language, gives each language its own templates; seeds fill first.
+    on the language, gives each language its own templates; seeds fill first. No question is
+    asked twice in the result, and no long answer is shorter than ``long_min_words``.
     """
     seeds = seeds or {}
     key = content_id("template", facts.image_id, dict(counts))
-    both = {lang: candidates(facts, peers, lang) for lang in LANGUAGES}
-    ctx = FitContext(facts, peers, language, random.Random(key + language))
+    both = {lang: candidates(facts, peers, lang, long_min_words) for lang in LANGUAGES}
+    ctx = FitContext(facts, peers, language, random.Random(key + language), long_min_words)
     out: list[GroundedItem] = []
+    questions: set[str] = set()
     for kind in KINDS:
         n = counts.get(kind, 0)
         if not n:
             continue
-        seeded: list[GroundedItem] = []
-        for seed in seeds.get(kind, ()):
-            seeded += [i for i in fit_seed(seed, kind, ctx) if language_fits(i, language)]
+        seeded = _seeded(seeds.get(kind, ()), kind, ctx, questions)
         seeded = seeded[: n - n % 2] if kind == "judgement" else seeded[:n]
+        questions.update(same_question(i.question) for i in seeded)
         judged = kind == "judgement"
         slots = (n + 1) // 2 if judged else n
         plan = _plan(
@@ -190,6 +209,24 @@ def compose(
             n - len(seeded),
             judged,
             random.Random(key + kind + language),
+            questions,
         )
         out += seeded + items
+    return out
+
+
+def _seeded(
+    seeds: Sequence[str], kind: Kind, ctx: FitContext, questions: set[str]
+) -> list[GroundedItem]:
+    """Seed fills in ``ctx.language`` whose questions the reply has not asked yet.
+
+    A judgement seed's Yes/No pair is kept or dropped whole, so the balance holds."""
+    out: list[GroundedItem] = []
+    for seed in seeds:
+        made = [i for i in fit_seed(seed, kind, ctx) if language_fits(i, ctx.language)]
+        asked = questions | {same_question(i.question) for i in out}
+        fresh = [i for i in made if same_question(i.question) not in asked]
+        if kind == "judgement" and len(fresh) != len(made):
+            continue
+        out += fresh
     return out

@@ -1,27 +1,32 @@
 """Long-answer templates: paragraphs stating only the image's facts, in English or Chinese.
 
 No answer states the collection's title or tags as something seen: a template that uses the
-title gives it in the question, as prior knowledge the answer may rely on.
+title gives it in the question, as prior knowledge the answer may rely on. A paragraph too
+short for the rule book's ``long_min_words`` is dropped by :mod:`compose`, never padded: each
+template says everything its facts support (the objects named as well as counted, colours
+measured absent as well as present, the chart's runner-up as well as its extremes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from visinstruct.facts.describe import (
     _object_sentences,
     chart_sentence,
     display,
+    join_list,
     look_sentences,
     sentences,
+    with_article,
     with_unit,
 )
 from visinstruct.facts.model import Fact, FactSet, format_number
 from visinstruct.facts.questions import (
-    LONG_MIN_CHARS,
     GroundedItem,
     claim_of,
-    length_units,
+    stable,
     text_transcript,
     unit_of,
 )
@@ -59,7 +64,7 @@ def _item(
     key: str, language: Language, parts: list[str], claims: Iterable[Fact], question: str = ""
 ) -> list[GroundedItem]:
     answer = ("" if language == "zh" else " ").join(parts)
-    if length_units(answer) < LONG_MIN_CHARS or len(parts) < 2:
+    if len(parts) < 2:
         return []
     question = question or _QUESTIONS[key][1 if language == "zh" else 0]
     return [GroundedItem("long_vqa", question, answer, tuple(claim_of(f) for f in claims))]
@@ -86,8 +91,29 @@ def long_titled(facts: FactSet, language: Language) -> list[GroundedItem]:
     return _item("describe", language, parts, _used(facts, _CONTENT, language), question)
 
 
+def absent_colours(facts: FactSet, language: Language) -> tuple[list[str], list[Fact]]:
+    """A sentence naming up to three colours measured absent (under 2% of the pixels), and
+    the facts behind it; chosen by the image, so en and zh name the same ones."""
+    absent = [f for f in facts.facts if f.type == "colour" and not f.holds]
+    absent = [f for f in absent if display(f, language) is not None]
+    absent.sort(key=lambda f: (stable(facts.image_id, "absent", f.value), f.value))
+    picked = absent[:3]
+    if not picked:
+        return [], []
+    shown = [str(display(f, language)) for f in picked]
+    if language == "zh":
+        return [f"画面中几乎看不到{join_list(shown, 'zh')}。"], picked
+    listed = join_list(shown, "en").replace(" and ", " or ")
+    return [f"There is almost no {listed} in it."], picked
+
+
 def long_look(facts: FactSet, language: Language) -> list[GroundedItem]:
-    return _item("look", language, look_sentences(facts, language), _used(facts, _LOOK, language))
+    absent, facts_absent = absent_colours(facts, language)
+    parts = look_sentences(facts, language) + absent
+    claims = [claim_of(f) for f in _used(facts, _LOOK, language)]
+    claims += [claim_of(f, holds=False) for f in facts_absent]
+    items = _item("look", language, parts, ())
+    return [replace(i, claims=tuple(claims)) for i in items]
 
 
 def long_text(facts: FactSet, language: Language) -> list[GroundedItem]:
@@ -101,6 +127,29 @@ def long_chart(facts: FactSet, language: Language) -> list[GroundedItem]:
     parts = [chart, *chart_extremes(facts, language)[1:]]
     types = ("chart_type", "chart_title", "chart_value", "chart_max")
     return _item("chart", language, parts, _used(facts, types, language))
+
+
+def _chart_head(facts: FactSet, language: Language) -> list[str]:
+    """What kind of chart it is and its title, as one sentence (or none)."""
+    kind, title = facts.first("chart_type"), facts.first("chart_title")
+    shown_kind = display(kind, language) if kind else None
+    if language == "zh":
+        head = f"这是一张{shown_kind or '图表'}" if shown_kind else "这是一张图表"
+        return [f"{head}，标题为“{title.zh}”。"] if title and title.zh else []
+    head = f"This is a {shown_kind} chart" if shown_kind else "This is a chart"
+    return [f'{head} titled "{title.value}".'] if title else []
+
+
+def _runner_up(facts: FactSet, language: Language) -> list[str]:
+    """The second-highest value, when it is a clear second (no tie with either neighbour)."""
+    ranked = sorted(facts.positives("chart_value"), key=lambda f: -(f.number or 0))
+    if len(ranked) < 3 or len({f.number for f in ranked[:3]}) < 3:
+        return []
+    second, unit = ranked[1], unit_of(facts, language)
+    value = with_unit(second.value, unit, language)
+    if language == "zh":
+        return [f"其次是{second.subject_zh}，为{value}。"] if second.subject_zh else []
+    return [f"The second highest is {second.subject}, at {value}."]
 
 
 def chart_extremes(facts: FactSet, language: Language) -> list[str]:
@@ -123,13 +172,29 @@ def chart_extremes(facts: FactSet, language: Language) -> list[str]:
 
 
 def long_extremes(facts: FactSet, language: Language) -> list[GroundedItem]:
-    return _item(
-        "extremes", language, chart_extremes(facts, language), facts.positives("chart_value")
-    )
+    extremes = chart_extremes(facts, language)
+    if not extremes:
+        return []
+    parts = [*_chart_head(facts, language), *extremes[:1], *_runner_up(facts, language)]
+    parts += extremes[1:]
+    types = ("chart_type", "chart_title", "chart_value")
+    return _item("extremes", language, parts, _used(facts, types, language))
+
+
+def _objects_named(facts: FactSet, language: Language) -> list[str]:
+    labels = [d for f in facts.positives("label") if (d := display(f, language)) is not None]
+    if not labels:
+        return []
+    if language == "zh":
+        return [f"图中可以看到{join_list(labels, 'zh')}。"]
+    return [f"The image shows {join_list([with_article(x) for x in labels], 'en')}."]
 
 
 def long_layout(facts: FactSet, language: Language) -> list[GroundedItem]:
-    parts = _object_sentences(facts, language)
+    objects = _object_sentences(facts, language)
+    if not objects:
+        return []
+    parts = _objects_named(facts, language) + objects
     types = ("count", "object_colour", "position", "label")
     return _item("layout", language, parts, _used(facts, types, language))
 

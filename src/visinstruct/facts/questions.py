@@ -24,13 +24,14 @@ from visinstruct.facts.model import GLOBAL_TYPES, Claim, Fact, FactSet, norm
 from visinstruct.records import Kind, Language, content_id
 
 __all__ = [
-    "LONG_MIN_CHARS",
+    "LONG_MIN_WORDS",
     "SHORT_MAX_WORDS",
     "VOCAB",
     "GroundedItem",
     "claim_of",
     "false_pool",
-    "length_units",
+    "long_enough",
+    "long_units",
     "make_mc",
     "object_name",
     "polarities",
@@ -42,7 +43,10 @@ __all__ = [
 ]
 
 SHORT_MAX_WORDS = 5
-LONG_MIN_CHARS = 80
+"""The composer's own cap on short answers, well inside the rule book's ``short_max_words``."""
+LONG_MIN_WORDS = 20
+"""The rule book's default ``generate.long_min_words``: a long answer needs at least this many
+English words, or twice as many Chinese units; the generate stage passes the configured value."""
 VOCAB: Mapping[str, tuple[str, ...]] = {
     "orientation": ("landscape", "portrait", "square"),
     "brightness": ("bright", "dark"),
@@ -85,12 +89,24 @@ class GroundedItem:
         }
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A Chinese unit (rule book, "Length limits"): one CJK ideograph or one run of Latin letters or
+# digits; punctuation does not count. The same definition as the validator's
+# ``generate.fields.length_units`` (a test holds them equal); facts cannot import generate,
+# whose stage imports the backend that imports this package.
+_ZH_UNIT = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]|[A-Za-z0-9]+"
+)
 
 
-def length_units(text: str) -> int:
-    """Characters, a Chinese one counted as three: the same information as English letters."""
-    return len(text.strip()) + 2 * len(_CJK.findall(text))
+def long_units(text: str, language: Language) -> int:
+    """Length as the rule book counts it: whitespace words (en), Chinese units (zh)."""
+    return len(_ZH_UNIT.findall(text)) if language == "zh" else len(text.split())
+
+
+def long_enough(text: str, language: Language, min_words: int = LONG_MIN_WORDS) -> bool:
+    """Whether ``text`` is long enough for a long answer: ``min_words`` words, or twice that
+    in Chinese units."""
+    return long_units(text, language) >= min_words * (2 if language == "zh" else 1)
 
 
 def stable(*parts: object) -> int:

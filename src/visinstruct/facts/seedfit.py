@@ -21,11 +21,11 @@ from visinstruct.facts.describe import chart_sentence, display, with_unit
 from visinstruct.facts.longform import chart_extremes
 from visinstruct.facts.model import Claim, FactSet, format_number
 from visinstruct.facts.questions import (
-    LONG_MIN_CHARS,
+    LONG_MIN_WORDS,
     GroundedItem,
     claim_of,
     false_pool,
-    length_units,
+    long_enough,
     make_mc,
     short_text,
     text_transcript,
@@ -46,6 +46,7 @@ class FitContext:
     peers: Sequence[FactSet]
     language: Language
     rng: random.Random
+    long_min_words: int = LONG_MIN_WORDS
 
 
 Rule = Callable[[str, FitContext], list[GroundedItem]]
@@ -133,7 +134,7 @@ def _long_of(build: Callable[[FactSet, Language], list[str]], types: Sequence[st
     def rule(seed: str, ctx: FitContext) -> list[GroundedItem]:
         parts = build(ctx.facts, ctx.language)
         answer = ("" if ctx.language == "zh" else " ").join(parts)
-        if _PLACEHOLDER.search(seed) or length_units(answer) < LONG_MIN_CHARS:
+        if _PLACEHOLDER.search(seed) or not long_enough(answer, ctx.language, ctx.long_min_words):
             return []
         claims = tuple(
             claim_of(f)

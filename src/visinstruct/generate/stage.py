@@ -168,6 +168,11 @@ class GenerateStage(ModelStage):
     # -- one unit -------------------------------------------------------------------------
 
     async def process(self, unit: WorkUnit, context: CallContext) -> Sequence[Record]:
+        call = self._call_of(unit)
+        verdict = await self._generate(call, context, expected=unit.payload[2])
+        return self._records(call, verdict)
+
+    def _call_of(self, unit: WorkUnit) -> _Call:
         caption: Caption
         language: Language
         kind: Kind | None
@@ -175,7 +180,7 @@ class GenerateStage(ModelStage):
         image = self.store.image(caption.image_id)
         g = self.config.generate
         kinds = [kind] if kind is not None else self._kinds()
-        call = _Call(
+        return _Call(
             image=image,
             caption=caption,
             language=language,
@@ -183,8 +188,12 @@ class GenerateStage(ModelStage):
             seeds=self.seeds_for(image.domain, language, unit.key, kinds),
             unit_key=unit.key,
         )
-        verdict = await self._generate(call, context, expected=kind)
-        return self._records(call, verdict)
+
+    def request_context(self, unit: WorkUnit) -> dict[str, Any]:
+        """The context the backend's request for ``unit`` carries (image, language, counts,
+        seeds, peers ...): what an offline backend composes from, so its items can be rebuilt
+        afterwards (:mod:`~visinstruct.generate.traces`)."""
+        return dict(self._request(self._call_of(unit), ()).context)
 
     def _prompt(self, call: _Call) -> tuple[str, str]:
         g = self.config.generate
@@ -222,6 +231,7 @@ class GenerateStage(ModelStage):
                 "seeds": {k: list(v) for k, v in call.seeds.items()},
                 "peers": self.store.peer_images(call.image.id, PEERS),
                 "format": g.format,
+                "long_min_words": g.long_min_words,
             },
         )
 

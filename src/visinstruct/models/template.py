@@ -63,7 +63,11 @@ class TemplateBackend(OfflineBackend):
         ]
         facts = extract_facts(image)
         counts = _counts(request.context.get("counts"))
-        return compose(facts, peers, language, counts, _seeds(request.context.get("seeds")))
+        seeds = _seeds(request.context.get("seeds"))
+        limit = request.context.get("long_min_words")
+        if isinstance(limit, int) and limit > 0:
+            return compose(facts, peers, language, counts, seeds, long_min_words=limit)
+        return compose(facts, peers, language, counts, seeds)
 
     async def chat(self, request: ChatRequest, context: CallContext) -> ChatResponse:
         started = time.time()
