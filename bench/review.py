@@ -36,12 +36,18 @@ from visinstruct.config import CONFIG_FILENAME, ProjectConfig, write_config  # n
 from visinstruct.project import Project  # noqa: E402
 from visinstruct.records import ImageRecord, Instruction, Provenance  # noqa: E402
 from visinstruct.review import add_reviewer  # noqa: E402
+from visinstruct.store import Head  # noqa: E402
 
 DOMAINS = ("landmark", "ocr", "posters", "artwork", "species_recognition")
 
 
+GEN = "bench-generate"  # generated instructions, in the live dataset through its heads
+
+
 def _instructions(image_id: str, domain: str, i: int) -> list[Instruction]:
-    prov = Provenance(model=f"gen-{i % 2}", prompt_version="v2", config_hash="import:bench")
+    prov = Provenance(
+        model=f"gen-{i % 2}", prompt_version="v2", config_hash=GEN, caption_id=f"cap-{i}"
+    )
     failed = {"grounding": {"passed": False}} if i % 20 == 0 else {"grounding": {"passed": True}}
     rows = [
         ("judgement", "en", f"Is the square red {i}?", [], "Yes"),
@@ -58,7 +64,9 @@ def _instructions(image_id: str, domain: str, i: int) -> list[Instruction]:
     ]  # fmt: skip
     return [
         Instruction(
-            id=Instruction.make_id(image_id, kind, lang, q, choices, a), image_id=image_id,
+            id=Instruction.make_id(image_id, kind, lang, q, choices, a,
+                                   caption_id=prov.caption_id, config_hash=GEN),
+            image_id=image_id,
             domain=domain, kind=kind, language=lang, question=q, choices=choices, answer=a,
             provenance=prov, checks=failed if kind == "multiple_choice" else {},
         )  # type: ignore[arg-type]
@@ -81,9 +89,13 @@ def build(folder: Path, n_instructions: int) -> None:
                             height=600, format="JPEG", bytes=1, phash="0" * 16),
                 size=1, mtime=float(i),
             )  # fmt: skip
-            store.complete_unit(
-                "import", image_id, "import:bench", _instructions(image_id, domain, i)
-            )
+            items = _instructions(image_id, domain, i)
+            for language in ("en", "zh"):
+                store.complete_unit(
+                    "generate", f"cap-{i}:{language}", GEN,
+                    [x for x in items if x.language == language],
+                    head=Head(image_id, language, f"cap-{i}"),
+                )  # fmt: skip
 
 
 def _time(fn: Callable[[int], object], repeat: int) -> tuple[float, float]:

@@ -387,30 +387,21 @@ class Project:
         what a rerun would redo. Editing a setting never empties the dataset: it goes on
         holding the last completed generation until a run under the new settings completes."""
         stale: dict[str, Any] = {}
-        heads = self.store.head_settings()
-        total = sum(heads.values())
-        generate_hash = self._hash_or_none(GenerateStage)
-        if generate_hash is not None and total:
-            other = total - heads.get(generate_hash, 0)
-            if other:
-                stale["generate"] = {
-                    "image_languages": other,
-                    "of": total,
-                    "note": f"{other} of {total} image × language groups come from other "
-                    "generate settings; `visinstruct generate` makes them under the current ones",
-                }
-        caption_hash = self._hash_or_none(CaptionStage)
-        if caption_hash is not None and total:
-            by_caption = self.store.head_caption_settings()
-            other = total - by_caption.get(caption_hash, 0)
-            if other:
-                stale["caption"] = {
-                    "image_languages": other,
-                    "of": total,
-                    "note": f"{other} of {total} image × language groups were generated from "
-                    "captions of other caption settings; `visinstruct caption` then "
-                    "`visinstruct generate` redo them",
-                }
+        checks = (
+            ("generate", GenerateStage, self.store.head_settings, "come from other generate "
+             "settings; `visinstruct generate` makes them under the current ones"),
+            ("caption", CaptionStage, self.store.head_caption_settings, "were generated from "
+             "captions of other caption settings; `visinstruct caption` then `visinstruct "
+             "generate` redo them"),
+        )  # fmt: skip
+        for part, stage_cls, counts_of, why in checks:
+            config_hash = self._hash_or_none(stage_cls)
+            counts = counts_of()
+            total = sum(counts.values())
+            other = total - counts.get(config_hash or "", 0)
+            if config_hash is not None and other:
+                note = f"{other} of {total} image × language groups {why}"
+                stale[part] = {"image_languages": other, "of": total, "note": note}
         for row in self.stage_status():
             if row.stage in ("caption", "generate") and row.pending:
                 stale.setdefault("pending", {})[row.stage] = row.pending

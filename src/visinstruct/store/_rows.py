@@ -242,7 +242,7 @@ _IN_HEADS = (
 
 def live_condition(include_imports: bool) -> str:
     """The condition (over a row ``i`` of instructions) for being in the live dataset."""
-    return f"({_IN_HEADS} OR i.config_hash LIKE 'import:%')" if include_imports else _IN_HEADS
+    return f"(i.config_hash LIKE 'import:%' OR {_IN_HEADS})" if include_imports else _IN_HEADS
 
 
 def scoped(scope: DatasetScope) -> tuple[str, list[Any]]:
