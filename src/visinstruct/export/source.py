@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from visinstruct.config import ProjectConfig
 from visinstruct.errors import InputError
@@ -50,10 +51,11 @@ def escape_reserved(text: str, pattern: re.Pattern[str] | None) -> str:
 
 def failed_a_check(instruction: Instruction) -> bool:
     """True when a verification check recorded on the instruction did not pass."""
-    for result in instruction.checks.values():
-        if isinstance(result, dict) and result.get("passed") is False:
-            return True
-    return False
+    return _any_failed(instruction.checks)
+
+
+def _any_failed(checks: dict[str, Any]) -> bool:
+    return any(isinstance(r, dict) and r.get("passed") is False for r in checks.values())
 
 
 @dataclass
@@ -124,16 +126,20 @@ class ExportSource:
 
     def keeps(self, instruction: Instruction) -> bool:
         """Whether the export filters (review status, failed checks) keep ``instruction``."""
+        return self.keeps_state(instruction.review_status, instruction.checks)
+
+    def keeps_state(self, review_status: str, checks: dict[str, Any]) -> bool:
+        """The export's selection, the one definition (the cost report counts with it)."""
         e = self.config.export
-        if instruction.review_status not in e.review_status:
+        if review_status not in e.review_status:
             return False
-        if instruction.review_status in ("accepted", "edited"):
+        if review_status in ("accepted", "edited"):
             return True  # a person looked at it: their verdict outranks the automatic checks
-        return not (e.drop_failed_checks and failed_a_check(instruction))
+        return not (e.drop_failed_checks and _any_failed(checks))
 
     def count_kept(self) -> int:
         """How many instructions the export keeps: what "accepted" means in the cost report."""
-        return sum(1 for i in self.store.instructions(self.scope) if self.keeps(i))
+        return sum(self.keeps_state(s, c) for s, c in self.store.scope_states(self.scope))
 
     def groups(self, split: str | None = None) -> Iterator[ImageGroup]:
         """Images with their kept instructions, optionally of one split only."""

@@ -123,6 +123,11 @@ def claim_head(db: sqlite3.Connection, stage: str, config_hash: str, head: Head)
         "updated_at = excluded.updated_at",
         (head.image_id, head.language, head.caption_id, config_hash, time.time()),
     )
+    db.execute(  # the membership flag follows the head: this generation in, any other out
+        "UPDATE instructions SET live = (caption_id IS ? AND config_hash = ?) "
+        "WHERE image_id = ? AND language = ? AND config_hash NOT LIKE 'import:%'",
+        (head.caption_id, config_hash, head.image_id, head.language),
+    )
 
 
 def fail_in(
@@ -160,13 +165,14 @@ def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> b
         cursor = db.execute(
             "INSERT OR IGNORE INTO instructions (id, image_id, domain, kind, language, question, "
             "choices, answer, provenance, config_hash, caption_id, checks, review_status, "
-            "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "created_at, live) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record.id, record.image_id, record.domain, record.kind, record.language,
                 record.question, _json(record.choices), record.answer,
                 _json(record.provenance.model_dump()), config_hash,
                 record.provenance.caption_id, _json(record.checks), record.review_status, now,
-            ),
+                int(config_hash.startswith("import:")),  # imports are live at once; generated
+            ),  # rows when their generation's head is claimed (claim_head)
         )  # fmt: skip
         return cursor.rowcount > 0
     if isinstance(record, CheckResult):  # verify/: a verdict on an existing instruction
@@ -233,24 +239,20 @@ _PINNED = (
     "JOIN instructions i0 ON i0.id = m.instruction_id "
     "LEFT JOIN instruction_revisions r ON r.id = m.revision WHERE m.version = ?)"
 )
-_IN_HEADS = (
-    "EXISTS (SELECT 1 FROM dataset_heads h WHERE h.image_id = i.image_id "
-    "AND h.language = i.language AND h.caption_id = i.caption_id "
-    "AND h.config_hash = i.config_hash)"
-)
 
 
 def live_condition(include_imports: bool) -> str:
-    """The condition (over a row ``i`` of instructions) for being in the live dataset."""
-    return f"(i.config_hash LIKE 'import:%' OR {_IN_HEADS})" if include_imports else _IN_HEADS
+    """The condition (over a row ``i`` of instructions) for being in the live dataset: per
+    image and language the generation ``dataset_heads`` names (``live``, moved with the head
+    by :func:`claim_head`), and imported instructions when ``include_imports``."""
+    return "i.live = 1" if include_imports else "i.live = 1 AND i.config_hash NOT LIKE 'import:%'"
 
 
 def scoped(scope: DatasetScope) -> tuple[str, list[Any]]:
     """``FROM <rows> i WHERE <condition>`` for the instructions that make up the dataset of
     ``scope``, with their current content (or, for a pinned version, the content they had when
     it was pinned), plus its arguments. This is the one place that decides what the dataset
-    is; callers may append `` AND ...``. The head condition is a primary-key lookup per row,
-    so a query for one image's instructions costs the same at a million as at ten."""
+    is; callers may append `` AND ...``."""
     if scope.version is not None:
         return f"FROM {_PINNED} i WHERE 1", [scope.version]
     return f"FROM current_instructions i WHERE {live_condition(scope.include_imports)}", []

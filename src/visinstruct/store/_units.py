@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -236,6 +237,17 @@ class UnitsMixin(StoreCore):
             args,
         )
         return {r[0]: (r[1], tuple(sorted(r[2].split(",")))) for r in rows}
+
+    def scope_states(self, scope: DatasetScope) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(review status, verdicts) of every instruction in ``scope``: what the export's
+        selection decides on, without building whole records. The verdicts are ``{}`` where
+        none can have failed."""
+        frag, args = scoped(scope)
+        for status, checks in self._db.execute(f"SELECT i.review_status, i.checks {frag}", args):
+            # verdicts are only read when one can have failed (most rows: none), which keeps a
+            # count over a million rows to a scan
+            maybe_failed = '"passed": false' in checks or '"passed":false' in checks
+            yield str(status), json.loads(checks) if maybe_failed else {}
 
     def count_scope(self, scope: DatasetScope) -> int:
         frag, args = scoped(scope)

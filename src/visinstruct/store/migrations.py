@@ -230,10 +230,11 @@ CREATE INDEX batch_requests_batch ON batch_requests(batch, state);
 # reordering, a reviewer's edit or decision) is a revision beside it, and ``instructions.head``
 # points at the current one (NULL: as generated). ``dataset_heads`` names, per image and
 # language, the generation that makes up the dataset now (the latest completed one), so
-# editing a setting never empties the dataset. ``dataset_versions`` / ``dataset_members`` pin a
-# dataset as it was (members, revisions, review states and verdicts) for byte-identical
-# re-exports. Existing rows keep their content; heads start from each image's newest
-# generation.
+# editing a setting never empties the dataset; ``instructions.live`` is that membership, kept
+# with the heads in the same transaction, so scoped queries read an index, not a join.
+# ``dataset_versions`` / ``dataset_members`` pin a dataset as it was (members, revisions, review
+# states and verdicts) for byte-identical re-exports. Existing rows keep their content; heads
+# start from each image's newest generation.
 _LINEAGE = """
 CREATE TABLE instruction_revisions (
     id INTEGER PRIMARY KEY,
@@ -250,6 +251,7 @@ CREATE TABLE instruction_revisions (
 );
 CREATE INDEX instruction_revisions_item ON instruction_revisions(instruction_id, id);
 ALTER TABLE instructions ADD COLUMN head INTEGER REFERENCES instruction_revisions(id);
+ALTER TABLE instructions ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE dataset_heads (
     image_id TEXT NOT NULL,
     language TEXT NOT NULL,
@@ -262,6 +264,10 @@ INSERT OR IGNORE INTO dataset_heads
     SELECT image_id, language, caption_id, config_hash, MAX(created_at) FROM instructions
     WHERE caption_id IS NOT NULL AND config_hash NOT LIKE 'import:%'
     GROUP BY image_id, language;
+UPDATE instructions SET live = 1 WHERE config_hash LIKE 'import:%' OR EXISTS (
+    SELECT 1 FROM dataset_heads h WHERE h.image_id = instructions.image_id
+    AND h.language = instructions.language AND h.caption_id = instructions.caption_id
+    AND h.config_hash = instructions.config_hash);
 CREATE TABLE dataset_versions (
     name TEXT PRIMARY KEY,
     include_imports INTEGER NOT NULL,
@@ -282,7 +288,7 @@ CREATE VIEW current_instructions AS
            COALESCE(r.choices, i.choices) AS choices,
            COALESCE(r.answer, i.answer) AS answer,
            i.provenance, i.config_hash, i.caption_id, i.checks, i.review_status,
-           i.created_at, COALESCE(i.head, 0) AS revision
+           i.created_at, COALESCE(i.head, 0) AS revision, i.live
     FROM instructions i LEFT JOIN instruction_revisions r ON r.id = i.head
 """
 
@@ -306,11 +312,14 @@ ALTER TABLE reviewers ADD COLUMN removed_at REAL;
 ALTER TABLE review_events ADD COLUMN revision TEXT;
 ALTER TABLE review_events ADD COLUMN prior_decision TEXT;
 ALTER TABLE review_events ADD COLUMN undoes INTEGER;
-CREATE INDEX review_failed ON instructions(image_id, review_status)
+CREATE INDEX review_failed ON instructions(image_id, review_status, live)
     WHERE instr(checks, '"passed": false') > 0 OR instr(checks, '"passed":false') > 0;
-CREATE INDEX review_by_status ON instructions(review_status, image_id, kind, language, domain);
-CREATE INDEX review_by_image ON instructions(image_id, review_status, kind, language, domain);
-CREATE INDEX review_by_model ON instructions(json_extract(provenance, '$.model'), image_id)
+CREATE INDEX review_by_status ON instructions(
+    review_status, image_id, kind, language, domain, live);
+CREATE INDEX review_by_image ON instructions(
+    image_id, review_status, kind, language, domain, live);
+CREATE INDEX review_by_model ON instructions(
+    json_extract(provenance, '$.model'), domain, image_id, live)
 """
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
