@@ -24,7 +24,14 @@ from visinstruct.export.split import SPLITS, assign_splits
 from visinstruct.records import Conversation, ImageRecord, Instruction
 from visinstruct.store import DatasetScope, Store
 
-__all__ = ["ExportSource", "ImageGroup", "escape_reserved", "failed_a_check"]
+__all__ = [
+    "ExportSource",
+    "ImageGroup",
+    "count_kept",
+    "escape_reserved",
+    "failed_a_check",
+    "keeps_state",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,22 @@ def failed_a_check(instruction: Instruction) -> bool:
 
 def _any_failed(checks: dict[str, Any]) -> bool:
     return any(isinstance(r, dict) and r.get("passed") is False for r in checks.values())
+
+
+def keeps_state(config: ProjectConfig, review_status: str, checks: dict[str, Any]) -> bool:
+    """The export's selection (review status, failed checks), the one definition: exports
+    filter with it and the cost report counts with it."""
+    e = config.export
+    if review_status not in e.review_status:
+        return False
+    if review_status in ("accepted", "edited"):
+        return True  # a person looked at it: their verdict outranks the automatic checks
+    return not (e.drop_failed_checks and _any_failed(checks))
+
+
+def count_kept(store: Store, config: ProjectConfig, scope: DatasetScope) -> int:
+    """How many instructions of ``scope`` the export keeps."""
+    return sum(keeps_state(config, s, c) for s, c in store.scope_states(scope))
 
 
 @dataclass
@@ -129,17 +152,11 @@ class ExportSource:
         return self.keeps_state(instruction.review_status, instruction.checks)
 
     def keeps_state(self, review_status: str, checks: dict[str, Any]) -> bool:
-        """The export's selection, the one definition (the cost report counts with it)."""
-        e = self.config.export
-        if review_status not in e.review_status:
-            return False
-        if review_status in ("accepted", "edited"):
-            return True  # a person looked at it: their verdict outranks the automatic checks
-        return not (e.drop_failed_checks and _any_failed(checks))
+        return keeps_state(self.config, review_status, checks)
 
     def count_kept(self) -> int:
         """How many instructions the export keeps: what "accepted" means in the cost report."""
-        return sum(self.keeps_state(s, c) for s, c in self.store.scope_states(self.scope))
+        return count_kept(self.store, self.config, self.scope)
 
     def groups(self, split: str | None = None) -> Iterator[ImageGroup]:
         """Images with their kept instructions, optionally of one split only."""

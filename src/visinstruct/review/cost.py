@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from visinstruct.config import ProjectConfig
-from visinstruct.export.source import ExportSource
+from visinstruct.export.source import count_kept
 from visinstruct.review.quality import ErrorEstimate, estimate_error
 from visinstruct.scope import dataset_scope
 from visinstruct.store import Store
@@ -98,7 +98,7 @@ def cost_summary(store: Store, config: ProjectConfig) -> CostSummary:
     by the export's own selection over the project's dataset scope, so the two never
     diverge."""
     statuses = [str(s) for s in config.export.review_status]
-    accepted = ExportSource(store, config, dataset_scope(config)).count_kept()
+    accepted = count_kept(store, config, dataset_scope(config))
     counts = store.review_status_counts()
     return CostSummary(
         model_cost_usd={s: store.call_totals(s).cost_usd for s in store.call_stages()},
