@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from visinstruct.collect.checks import CheckLimits, Inspected, inspect_bytes, reason_kind
-from visinstruct.collect.dedup import BandIndex
+from visinstruct.collect.dedup import leader_pass, pack_hashes
 from visinstruct.collect.domains import DomainRules, known_domains
 from visinstruct.collect.download import Downloader, DownloadSettings, windowed
-from visinstruct.collect.phash import colour_of, hash_int
 from visinstruct.collect.report import Cluster, CollectReport
 from visinstruct.collect.sources import Candidate, Problem
 from visinstruct.records import ImageRecord, Rejection
@@ -210,26 +209,27 @@ class Collector:
         """Keep rule: an image from an earlier run stays; among new ones the largest pixel area
         wins, then the earliest collected. Each other one points at the kept image."""
         kept = self.store.dedup_images(pending=False)
-        index: BandIndex[tuple[str, str]] = BandIndex(distance, len(kept) + len(pending))
-        index.extend((hash_int(h), (i, p), colour_of(h)) for i, p, h, _ in kept)
+        rows = kept + pending
+        hashes, colours = pack_hashes([row[2] for row in rows])
+        first = len(kept)
         del kept
         order = sorted(range(len(pending)), key=lambda n: (-pending[n][3], n))
         clusters: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        done: list[str] = []
-        for n in order:
-            image_id, path, phash, _ = pending[n]
-            match = index.nearest(hash_int(phash), colour_of(phash))
-            if match is not None:
-                reason = f"near duplicate: of {match.key[1]} (distance {match.distance})"
-                if self.store.demote_near_duplicate(image_id, path, match.key, match.distance,
-                                                    reason):  # fmt: skip
-                    clusters.setdefault(match.key, []).append((path, match.distance))
-                    self.report.accepted = max(0, self.report.accepted - 1)
-                    self.report.near_duplicates += 1
-                    self.report.count_reason("near duplicate")
-                    continue
-            index.add(hash_int(phash), (image_id, path), colour_of(phash))
-            done.append(image_id)
+
+        def demote(image: int, leader: int, gap: int) -> bool:
+            image_id, path = rows[image][:2]
+            key = rows[leader][0], rows[leader][1]
+            reason = f"near duplicate: of {key[1]} (distance {gap})"
+            if not self.store.demote_near_duplicate(image_id, path, key, gap, reason):
+                return False
+            clusters.setdefault(key, []).append((path, gap))
+            self.report.accepted = max(0, self.report.accepted - 1)
+            self.report.near_duplicates += 1
+            self.report.count_reason("near duplicate")
+            return True
+
+        stayed = leader_pass(hashes, colours, distance, first, (first + n for n in order), demote)
+        done = [rows[n][0] for n in stayed]
         self.store.clear_dedup_pending(done)
         self.report.clusters = [
             Cluster(k[1], k[0], tuple(v))
