@@ -481,6 +481,12 @@ class ExecutorConfig(_Strict):
         default=None, description="Ray cluster to join; unset starts a local Ray instance."
     )
     ray_workers: int = Field(default=2, ge=1, le=1024, description="Ray worker actors.")
+    cpu_workers: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="Processes for CPU work (decoding, hashing, OCR); 0: every core.",
+    )
     flush_units: int = Field(
         default=256, ge=1, description="Commit buffered unit results after this many units."
     )

@@ -128,11 +128,16 @@ class Project:
         self, sources: Sources | None = None, on_item: Callable[[], None] | None = None
     ) -> CollectReport:
         """Step (a): collect ``sources`` (default: those under ``collect:`` in the config)."""
-        return collect_sources(self.store, self.config.collect, self.root, sources, on_item)
+        workers = self.config.executor.cpu_workers
+        return collect_sources(
+            self.store, self.config.collect, self.root, sources, on_item, workers
+        )
 
     def expand_collection(self, request: ExpandRequest) -> CollectReport:
         """Add the pool images nearest each seed image to the seed's domain."""
-        return expand(self.store, self.config.collect, self.root, request)
+        return expand(
+            self.store, self.config.collect, self.root, request, self.config.executor.cpu_workers
+        )
 
     def ocr(
         self, progress: Progress | None = None, *, reader: TextReader | None = None
@@ -147,7 +152,8 @@ class Project:
             reader, why_not = open_reader(self.config.ocr)
             if reader is None:
                 return OcrReport(not_run=why_not)
-        return run_ocr(self.store, reader, self.config.ocr.skip_domains, progress)
+        workers = self.config.executor.cpu_workers
+        return run_ocr(self.store, reader, self.config.ocr.skip_domains, progress, workers)
 
     def import_captions(
         self,

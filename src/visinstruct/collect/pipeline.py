@@ -1,9 +1,11 @@
 """The collect pipeline: candidates from any source → checks → exact and near-duplicate dedup →
 the store, every rejection recorded with its reason.
 
-Downloading, decoding and hashing run on a small thread pool (Pillow decodes without the GIL);
-the store is written from the calling thread only. Only a bounded window of candidates is in
-flight, so memory stays flat however large the source. Accepted images wait in
+Downloading runs on a small thread pool; decoding, checks and hashing run in a pool of
+``cpu_workers`` processes (``executor.cpu_workers``, every core by default: the hash is Python
+arithmetic that threads would serialise on the GIL), each reading its file itself so no image
+crosses processes. The store is written from the calling thread only. Only a bounded window of
+candidates is in flight, so memory stays flat however large the source. Accepted images wait in
 ``collect_pending`` for the near-duplicate pass, which :meth:`Collector.finish` runs; a run
 stopped before it leaves them pending, and the next run finishes the pass.
 """
@@ -15,17 +17,25 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from visinstruct.collect.checks import CheckLimits, Inspected, inspect_bytes, reason_kind
+from visinstruct.collect.checks import (
+    CheckLimits,
+    Inspected,
+    inspect_bytes,
+    inspect_file,
+    reason_kind,
+)
 from visinstruct.collect.dedup import leader_pass, pack_hashes
 from visinstruct.collect.domains import DomainRules, known_domains
 from visinstruct.collect.download import Downloader, DownloadSettings, windowed
 from visinstruct.collect.report import Cluster, CollectReport
 from visinstruct.collect.sources import Candidate, Problem
+from visinstruct.executors.cpu import CpuPool
 from visinstruct.records import ImageRecord, Rejection
 from visinstruct.store import Store
 
 __all__ = ["CollectSettings", "Collector"]
 
+_POOL_AFTER = 64  # images decoded here before worker processes pay off (bench/cpu.py)
 _RETRIED_KINDS = {"download failed"}  # a rerun tries these again; other rejections stand
 _SUFFIX = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp",
            "TIFF": "tif", "MPO": "jpg"}  # fmt: skip
@@ -40,6 +50,8 @@ class CollectSettings:
     cache_dir: Path | None = None
     download: DownloadSettings = field(default_factory=DownloadSettings)
     workers: int = 4
+    cpu_workers: int = 1
+    """Processes decoding and hashing (0: every core; 1: in this process, one at a time)."""
 
 
 @dataclass
@@ -60,6 +72,7 @@ class Collector:
         self._rules = DomainRules(settings.rules)
         self._on_item = on_item
         self._downloader: Downloader | None = None
+        self._cpu: CpuPool | None = None
         self._unknown: set[str] = set()
 
     # -- admission ------------------------------------------------------------------------
@@ -70,13 +83,17 @@ class Collector:
             self._downloader = Downloader(
                 self.settings.cache_dir / "downloads", self.settings.download
             )
-        workers = max(self.settings.workers, self.settings.download.concurrency)
+        cpu = CpuPool(self.settings.cpu_workers, start_after=_POOL_AFTER)
+        threads = max(self.settings.workers, self.settings.download.concurrency, 2 * cpu.workers)
         try:
-            for outcome in windowed(self._fresh(items), self._prepare, workers):
-                self._admit(outcome)
-                if self._on_item is not None:
-                    self._on_item()
+            with cpu:
+                self._cpu = cpu
+                for outcome in windowed(self._fresh(items), self._prepare, threads):
+                    self._admit(outcome)
+                    if self._on_item is not None:
+                        self._on_item()
         finally:
+            self._cpu = None
             if self._downloader is not None:
                 self._downloader.close()
                 self._downloader = None
@@ -125,12 +142,14 @@ class Collector:
                 return _Outcome(item, Rejection(path=item.key, reason=fetched.reason or "?"))
             item.file = fetched.file
             path = str(fetched.file)
+        if self._cpu is None:
+            raise RuntimeError("_prepare runs inside Collector.add")
+        limits = self.settings.limits
         if data is None and item.file is not None:
-            try:
-                data = item.file.read_bytes()
-            except OSError as exc:
-                return _Outcome(item, Rejection(path=item.key, reason=f"unreadable: {exc}"))
-        result = inspect_bytes(data or b"", path, "", self.settings.limits, source=item.source)
+            job = self._cpu.submit(inspect_file, str(item.file), path, limits, item.source)
+        else:
+            job = self._cpu.submit(_inspect_data, data or b"", path, limits, item.source)
+        result = job.result()
         if isinstance(result, Inspected) and item.file is None and item.data is not None:
             stored = self._store_bytes(item.data, result.record)
             result = Inspected(result.record.model_copy(update={"path": str(stored)}), result.notes)
@@ -235,3 +254,10 @@ class Collector:
             Cluster(k[1], k[0], tuple(v))
             for k, v in sorted(clusters.items(), key=lambda c: c[0][1])
         ]
+
+
+def _inspect_data(
+    data: bytes, path: str, limits: CheckLimits, source: str
+) -> Inspected | Rejection:
+    """CPU worker: :func:`inspect_bytes` of bytes that arrived without a file (tar, parquet)."""
+    return inspect_bytes(data, path, "", limits, source=source)

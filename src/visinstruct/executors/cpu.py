@@ -1,0 +1,121 @@
+"""CPU work over every core: an ordered, windowed map over a pool of worker processes.
+
+Decoding, hashing and OCR hold the GIL for most of their time (the perceptual hash is Python
+arithmetic; RapidOCR's pre- and post-processing are Python around ONNX Runtime), so threads
+share one core between them. A :class:`CpuPool` runs them in ``workers`` processes instead
+(``executor.cpu_workers``, default every core this process may use). It streams: at most
+``window`` items are in flight, results come back in the order the items went in (so a run's
+outcome does not depend on timing), and nothing else is kept. With one worker, the work runs
+in the calling process, without a pool (the baseline ``bench/cpu.py`` compares against), and
+so do the first ``start_after`` items: starting a worker costs about half a second of imports,
+more than a small collection's whole decode.
+
+Workers start with ``spawn`` (not ``fork``): the caller may hold threads (downloads) and open
+SQLite connections, neither of which survives a fork. The store is never touched in a worker:
+work functions take paths or bytes and return records; the caller writes them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+__all__ = ["CpuPool", "available_cores"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class CpuPool:
+    """``workers`` processes (0 or None: every available core), each set up once by
+    ``initializer(*initargs)``, started once ``start_after`` items were done in this process;
+    use as a context manager."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        start_after: int = 0,
+    ):
+        self.workers = workers or available_cores()
+        self._initializer = initializer
+        self._initargs = initargs
+        self._start_after = start_after
+        self._submitted = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._set_up_here = False
+        self._alone = threading.Lock()  # in this process: one piece of CPU work at a time
+
+    @property
+    def started(self) -> bool:
+        """Whether worker processes run (else the work runs in this process)."""
+        return self._pool is not None
+
+    def __enter__(self) -> CpuPool:
+        return self
+
+    def _start(self) -> None:
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self._initializer,
+            initargs=self._initargs,
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=exc is not None)
+            self._pool = None
+
+    def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
+        """``work(*args)`` on a worker (in this process when there is one worker)."""
+        with self._alone:
+            self._submitted += 1
+            if self._pool is None and self.workers > 1 and self._submitted > self._start_after:
+                self._start()
+        if self._pool is not None:
+            return self._pool.submit(work, *args)
+        done: Future[R] = Future()
+        with self._alone:  # callers may be threads (downloads): still one core's worth
+            if not self._set_up_here and self._initializer is not None:
+                self._initializer(*self._initargs)
+            self._set_up_here = True
+            try:
+                done.set_result(work(*args))
+            except Exception as exc:
+                done.set_exception(exc)
+        return done
+
+    def map(
+        self, work: Callable[[T], R], items: Iterable[T], window: int | None = None
+    ) -> Iterator[R]:
+        """``work`` over ``items``, in order, with at most ``window`` (default 4 per worker)
+        in flight."""
+        limit = window or 4 * self.workers
+        queue: deque[Future[R]] = deque()
+        for item in items:
+            queue.append(self.submit(work, item))
+            if len(queue) >= limit:
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()
