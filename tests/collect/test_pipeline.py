@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any, ClassVar
 
+import pytest
 from PIL import Image
 
 from collect.corpus import encoded, picture
+from visinstruct.collect import pipeline
 from visinstruct.collect.checks import Inspected, inspect_bytes
 from visinstruct.collect.phash import dct_hash, hamming, hash_int
 from visinstruct.config import ExecutorConfig, ProjectConfig
+from visinstruct.executors.cpu import CpuPool
 from visinstruct.project import Project
 
 from conftest import make_images
@@ -23,9 +27,23 @@ def _stored(project: Project) -> tuple[list[str], list[tuple[str, str]]]:
     return images, rejected
 
 
-def test_two_cpu_workers_store_what_one_stores(tmp_path: Path) -> None:
+class _Watched(CpuPool):
+    """The pool collect uses, noting whether its worker processes ran."""
+
+    started_any: ClassVar[list[bool]] = []
+
+    def __exit__(self, *exc: Any) -> None:
+        self.started_any.append(self.started)
+        super().__exit__(*exc)
+
+
+def test_two_cpu_workers_store_what_one_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "POOL_AFTER_S", 0.0)  # workers from the first image
+    monkeypatch.setattr(pipeline, "CpuPool", _Watched)
     images = tmp_path / "images"
-    make_images(images, {"landmark": 45, "posters": 45})  # past the in-process warm-up
+    make_images(images, {"landmark": 45, "posters": 45})
     (images / "posters" / "broken.jpg").write_bytes(encoded(picture(3), "JPEG")[:300])
     (images / "posters" / "notes.png").write_text("not a picture")
     found = {}
@@ -39,6 +57,7 @@ def test_two_cpu_workers_store_what_one_stores(tmp_path: Path) -> None:
         assert report.accepted == 90
     assert found[2] == found[1]
     assert len(found[1][1]) == 2
+    assert _Watched.started_any == [False, True]  # one worker: here; two: worker processes
 
 
 def _big_jpeg(tmp_path: Path, orientation: int | None = None) -> bytes:

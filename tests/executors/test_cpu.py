@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -31,10 +32,16 @@ def test_results_come_back_in_order_from_other_processes() -> None:
     assert os.getpid() not in {pid for _, pid in found}
 
 
+def _slow(n: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return _square_and_pid(n)
+
+
 def test_the_first_items_run_here_until_the_pool_pays_off() -> None:
-    with CpuPool(2, start_after=10) as pool:
-        first = list(pool.map(_square_and_pid, range(10)))
+    with CpuPool(2, start_after_s=0.3) as pool:
+        first = list(pool.map(_slow, range(3)))  # 0.15 s of work: not worth two processes
         assert not pool.started
+        list(pool.map(_slow, range(3, 6)))  # 0.3 s: from now on, workers
         later = list(pool.map(_square_and_pid, range(20, 30)))
         assert pool.started
     assert {pid for _, pid in first} == {os.getpid()}

@@ -52,7 +52,7 @@ OCR_INSTALL_HINT = "pip install 'visinstruct[ocr]'"
 _MODULE = "rapidocr_onnxruntime"
 _DISTRIBUTION = "rapidocr-onnxruntime"
 _SLICE = 256  # pending images paged from the store, and lines written, this many at a time
-_POOL_AFTER = 8  # images read here before worker processes (a second each to load) pay off
+POOL_AFTER_S = 2.0  # seconds of reading here before worker processes (a second to load) pay off
 log = logging.getLogger("visinstruct.ocr")
 
 
@@ -196,7 +196,7 @@ def run_ocr(
     progress.stage_started("ocr", pending + report.cached, report.cached)
     todo = _pending(store, engine, skip)
     try:
-        with CpuPool(workers, _install_reader, (reader,), start_after=_POOL_AFTER) as pool:
+        with CpuPool(workers, _install_reader, (reader,), start_after_s=POOL_AFTER_S) as pool:
             found = pool.map(_read_one, todo)
             while chunk := list(itertools.islice(found, _SLICE)):
                 _keep(store, engine, chunk, report, progress)

@@ -52,7 +52,8 @@ def dct_hash(image: Image.Image) -> str:
     """
     # One downscale serves both: BOX averaging is linear, so grey-then-shrink and
     # shrink-then-grey agree up to rounding.
-    small = image.convert("RGB").resize((_SIZE, _SIZE), Image.Resampling.BOX)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() copies RGB too
+    small = rgb.resize((_SIZE, _SIZE), Image.Resampling.BOX)
     grey = small.convert("L")
     px = grey.tobytes()
     rows = [px[r * _SIZE : (r + 1) * _SIZE] for r in range(_SIZE)]

@@ -13,7 +13,9 @@ stopped before it leaves them pending, and the next run finishes the pass.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +37,7 @@ from visinstruct.store import Store
 
 __all__ = ["CollectSettings", "Collector"]
 
-_POOL_AFTER = 64  # images decoded here before worker processes pay off (bench/cpu.py)
+POOL_AFTER_S = 0.5  # seconds of decoding here before worker processes pay off (bench/cpu.py)
 _RETRIED_KINDS = {"download failed"}  # a rerun tries these again; other rejections stand
 _SUFFIX = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp",
            "TIFF": "tif", "MPO": "jpg"}  # fmt: skip
@@ -57,7 +59,12 @@ class CollectSettings:
 @dataclass
 class _Outcome:
     candidate: Candidate
-    result: Inspected | Rejection
+    result: Inspected | Rejection | None  # None: fetched, not yet inspected
+    path: str = ""  # where the image is: the candidate's key, or the downloaded file
+
+
+def _settled(outcome: _Outcome, job: Future[Inspected | Rejection] | None) -> _Outcome:
+    return outcome if job is None else _Outcome(outcome.candidate, job.result(), outcome.path)
 
 
 class Collector:
@@ -72,7 +79,6 @@ class Collector:
         self._rules = DomainRules(settings.rules)
         self._on_item = on_item
         self._downloader: Downloader | None = None
-        self._cpu: CpuPool | None = None
         self._unknown: set[str] = set()
 
     # -- admission ------------------------------------------------------------------------
@@ -83,20 +89,39 @@ class Collector:
             self._downloader = Downloader(
                 self.settings.cache_dir / "downloads", self.settings.download
             )
-        cpu = CpuPool(self.settings.cpu_workers, start_after=_POOL_AFTER)
-        threads = max(self.settings.workers, self.settings.download.concurrency, 2 * cpu.workers)
+        threads = max(self.settings.workers, self.settings.download.concurrency)
         try:
-            with cpu:
-                self._cpu = cpu
-                for outcome in windowed(self._fresh(items), self._prepare, threads):
+            with CpuPool(self.settings.cpu_workers, start_after_s=POOL_AFTER_S) as cpu:
+                fetched = windowed(self._fresh(items), self._fetch, threads)
+                for outcome in self._inspected(cpu, fetched):
                     self._admit(outcome)
                     if self._on_item is not None:
                         self._on_item()
         finally:
-            self._cpu = None
             if self._downloader is not None:
                 self._downloader.close()
                 self._downloader = None
+
+    def _inspected(self, cpu: CpuPool, fetched: Iterable[_Outcome]) -> Iterator[_Outcome]:
+        """Decode and check what was fetched on the CPU workers, a window at a time, in order.
+        Submitted from this thread: with one worker the work runs right here, so memory is
+        one image's, not one per download thread."""
+        window: deque[tuple[_Outcome, Future[Inspected | Rejection] | None]] = deque()
+        limit = 4 * cpu.workers
+        for outcome in fetched:
+            window.append((outcome, self._submit(cpu, outcome)))
+            if len(window) >= limit:
+                yield _settled(*window.popleft())
+        while window:
+            yield _settled(*window.popleft())
+
+    def _submit(self, cpu: CpuPool, outcome: _Outcome) -> Future[Inspected | Rejection] | None:
+        if isinstance(outcome.result, Rejection):
+            return None  # the download failed: nothing to decode
+        item, limits, path = outcome.candidate, self.settings.limits, outcome.path
+        if item.data is None and item.file is not None:
+            return cpu.submit(inspect_file, str(item.file), path, limits, item.source)
+        return cpu.submit(_inspect_data, item.data or b"", path, limits, item.source)
 
     def _fresh(self, items: Iterable[Candidate | Problem]) -> Iterator[Candidate]:
         """Candidates not already collected in this form; problems recorded on the way."""
@@ -132,28 +157,15 @@ class Collector:
         if known and self.store.image(image_id).prior != item.prior:
             self.store.set_prior(image_id, item.prior)
 
-    def _prepare(self, item: Candidate) -> _Outcome:
-        """Worker thread: fetch or read the bytes, decode and describe them. No store access."""
-        data = item.data
-        path = item.key
-        if item.url is not None:
-            fetched = self._fetcher().fetch(item.url)
-            if fetched.file is None:
-                return _Outcome(item, Rejection(path=item.key, reason=fetched.reason or "?"))
-            item.file = fetched.file
-            path = str(fetched.file)
-        if self._cpu is None:
-            raise RuntimeError("_prepare runs inside Collector.add")
-        limits = self.settings.limits
-        if data is None and item.file is not None:
-            job = self._cpu.submit(inspect_file, str(item.file), path, limits, item.source)
-        else:
-            job = self._cpu.submit(_inspect_data, data or b"", path, limits, item.source)
-        result = job.result()
-        if isinstance(result, Inspected) and item.file is None and item.data is not None:
-            stored = self._store_bytes(item.data, result.record)
-            result = Inspected(result.record.model_copy(update={"path": str(stored)}), result.notes)
-        return _Outcome(item, result)
+    def _fetch(self, item: Candidate) -> _Outcome:
+        """Download thread: fetch a URL's bytes into the cache. No decoding, no store."""
+        if item.url is None:
+            return _Outcome(item, None, item.key)
+        fetched = self._fetcher().fetch(item.url)
+        if fetched.file is None:
+            return _Outcome(item, Rejection(path=item.key, reason=fetched.reason or "?"), item.key)
+        item.file = fetched.file
+        return _Outcome(item, None, str(fetched.file))
 
     def _fetcher(self) -> Downloader:
         if self._downloader is None:
@@ -185,6 +197,11 @@ class Collector:
 
     def _admit(self, outcome: _Outcome) -> None:
         item, result = outcome.candidate, outcome.result
+        if isinstance(result, Inspected) and item.file is None and item.data is not None:
+            stored = self._store_bytes(item.data, result.record)
+            result = Inspected(result.record.model_copy(update={"path": str(stored)}), result.notes)
+        if result is None:
+            raise RuntimeError("an outcome reached admission without its inspection")
         if isinstance(result, Rejection):
             reason = f"{result.reason} ({item.where})" if item.where else result.reason
             self._reject(item.key, reason, item.size, item.mtime)

@@ -7,8 +7,9 @@ share one core between them. A :class:`CpuPool` runs them in ``workers`` process
 ``window`` items are in flight, results come back in the order the items went in (so a run's
 outcome does not depend on timing), and nothing else is kept. With one worker, the work runs
 in the calling process, without a pool (the baseline ``bench/cpu.py`` compares against), and
-so do the first ``start_after`` items: starting a worker costs about half a second of imports,
-more than a small collection's whole decode.
+so does the work until it has taken ``start_after_s`` seconds here: starting a worker costs
+about half a second of imports, more than a small collection's whole decode, while a big one
+gets its workers after its first few images.
 
 Workers start with ``spawn`` (not ``fork``): the caller may hold threads (downloads) and open
 SQLite connections, neither of which survives a fork. The store is never touched in a worker:
@@ -20,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,21 +44,21 @@ def available_cores() -> int:
 
 class CpuPool:
     """``workers`` processes (0 or None: every available core), each set up once by
-    ``initializer(*initargs)``, started once ``start_after`` items were done in this process;
-    use as a context manager."""
+    ``initializer(*initargs)``, started once work done in this process took ``start_after_s``
+    seconds; use as a context manager."""
 
     def __init__(
         self,
         workers: int | None = None,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
-        start_after: int = 0,
+        start_after_s: float = 0.0,
     ):
         self.workers = workers or available_cores()
         self._initializer = initializer
         self._initargs = initargs
-        self._start_after = start_after
-        self._submitted = 0
+        self._start_after_s = start_after_s
+        self._busy_s = 0.0  # time the work took in this process so far
         self._pool: ProcessPoolExecutor | None = None
         self._set_up_here = False
         self._alone = threading.Lock()  # in this process: one piece of CPU work at a time
@@ -90,8 +92,7 @@ class CpuPool:
     def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
         """``work(*args)`` on a worker (in this process when there is one worker)."""
         with self._alone:
-            self._submitted += 1
-            if self._pool is None and self.workers > 1 and self._submitted > self._start_after:
+            if self._pool is None and self.workers > 1 and self._busy_s >= self._start_after_s:
                 self._start()
         if self._pool is not None:
             return self._pool.submit(work, *args)
@@ -100,10 +101,12 @@ class CpuPool:
             if not self._set_up_here and self._initializer is not None:
                 self._initializer(*self._initargs)
             self._set_up_here = True
+            began = time.perf_counter()
             try:
                 done.set_result(work(*args))
             except Exception as exc:
                 done.set_exception(exc)
+            self._busy_s += time.perf_counter() - began
         return done
 
     def map(
