@@ -159,7 +159,7 @@ def run_one(task: str, folder: Path, workers: int) -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as tmp:
         config = ProjectConfig(
-            collect={"path": folder, "near_duplicate_distance": 8},
+            collect={"path": folder, "near_duplicate_distance": 0 if task == "ocr" else 8},
             ocr={"enabled": task == "ocr"},
             executor=ExecutorConfig(cpu_workers=workers),
         )
