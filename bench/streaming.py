@@ -2,8 +2,8 @@
 
     python bench/streaming.py [--images 1000000] [--only estimate status ocr-plan]
 
-A project whose store holds N image rows (seeded straight into SQLite: the benchmark is about
-reading them) and a priced captioner, then each reader in a fresh subprocess, so each peak RSS
+A project whose store holds N image rows and N instruction rows (seeded straight into SQLite:
+the benchmark is about reading them) and a priced captioner, then each reader in a fresh subprocess, so each peak RSS
 (``ru_maxrss``) is that reader's own:
 
 - ``estimate``: ``estimate_caption`` (``visinstruct cost estimate``'s caption row, provider
@@ -12,7 +12,9 @@ reading them) and a priced captioner, then each reader in a fresh subprocess, so
   estimate had before it streamed (for comparison);
 - ``status``: ``Project.status()`` (``visinstruct status``);
 - ``ocr-plan``: the OCR pass's planning (pending count, then every pending image paged from
-  the store), without reading any image.
+  the store), without reading any image;
+- ``review-sample``: ``build_sample_plan`` at rate 0.05 over one instruction per image (2%
+  flagged by a failed check): every flagged item plus the stratified sample, written.
 
 Prints Markdown; results go in bench/RESULTS.md.
 """
@@ -67,6 +69,22 @@ def seed(root: Path, n: int) -> None:
             "prior, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
+    kinds = ["judgement", "multiple_choice", "long_vqa", "short_vqa"]
+    instructions = (
+        (
+            f"q{i:063x}", f"{i:064x}", _DOMAINS[i % 5], kinds[i % 4], "en" if i % 3 else "zh",
+            f"Question {i}?", "[]", "yes", "{}", "bench", None,
+            '{"dup": {"passed": false}}' if i % 50 == 0 else "{}", now,
+        )
+        for i in range(n)
+    )  # fmt: skip
+    with con:
+        con.executemany(
+            "INSERT INTO instructions (id, image_id, domain, kind, language, question, choices, "
+            "answer, provenance, config_hash, caption_id, checks, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            instructions,
+        )
     con.close()
 
 
@@ -88,6 +106,11 @@ def run_one(task: str, root: Path) -> dict[str, object]:
             found = len(pending)
         elif task == "status":
             found = project.status()["stages"]["caption"]["pending"]
+        elif task == "review-sample":
+            from visinstruct.review.quality import build_sample_plan
+
+            plan = build_sample_plan(project.store, rate=0.05, seed=1)
+            found = plan.flagged + plan.sampled
         else:
             pending, _ = project.store.count_ocr_pending("bench-engine", ())
             found = sum(1 for _ in _pending(project.store, "bench-engine", ()))
@@ -101,7 +124,8 @@ def run_one(task: str, root: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=1_000_000)
-    parser.add_argument("--only", nargs="*", default=["estimate", "status", "ocr-plan"])
+    tasks = ["estimate", "estimate-as-before", "status", "ocr-plan", "review-sample"]
+    parser.add_argument("--only", nargs="*", default=tasks)
     parser.add_argument("--one", nargs=2)
     args = parser.parse_args()
     if args.one:
