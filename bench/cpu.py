@@ -242,6 +242,7 @@ def main() -> None:
         big = _subset(_photos(args.images, (4000, 3000), "photo12mp"), args.photos)
         plans.append(("collect", big, (1, 2)))
     for task, folder, counts in plans:
+        print(f"<!-- free parallelism before this pair: {capacity():.2f}× -->", flush=True)
         rows = [_measure(task, folder, w) for w in counts]
         base = rows[0]
         for row in rows:

@@ -52,7 +52,7 @@ OCR_INSTALL_HINT = "pip install 'visinstruct[ocr]'"
 _MODULE = "rapidocr_onnxruntime"
 _DISTRIBUTION = "rapidocr-onnxruntime"
 _SLICE = 256  # pending images paged from the store, and lines written, this many at a time
-POOL_AFTER_S = 2.0  # seconds of reading here before worker processes (a second to load) pay off
+POOL_AFTER_S = 0.0  # workers at once: the engine loads as fast there, and the parent stays small
 log = logging.getLogger("visinstruct.ocr")
 
 
