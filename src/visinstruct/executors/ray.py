@@ -71,7 +71,7 @@ class _Worker:
 class _Flight:
     """Units sent and not yet answered, per worker slot."""
 
-    refs: dict[Any, tuple[WorkUnit, int]] = field(default_factory=dict)
+    refs: dict[Any, tuple[WorkUnit, int, Any]] = field(default_factory=dict)
     load: list[int] = field(default_factory=list)
 
 
@@ -146,8 +146,9 @@ class RayExecutor:
                     exhausted = True
                     break
                 slot = flight.load.index(min(flight.load))
-                ref = self.actors[slot].run.remote(unit, job.max_attempts)
-                flight.refs[ref] = (unit, slot)
+                actor = self.actors[slot]
+                ref = actor.run.remote(unit, job.max_attempts)
+                flight.refs[ref] = (unit, slot, actor)
                 flight.load[slot] += 1
                 waiting[asyncio.wrap_future(ref.future())] = ref
             if not waiting:
@@ -155,21 +156,21 @@ class RayExecutor:
             finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             for fut in finished:
                 ref = waiting.pop(fut)
-                unit, slot = flight.refs.pop(ref)
+                unit, slot, actor = flight.refs.pop(ref)
                 flight.load[slot] -= 1
                 try:
                     answer = fut.result()
                 except ray.exceptions.RayActorError:
                     again.append(unit)  # not committed: another worker does it from scratch
-                    self._replace(slot, new_actor, ray)
+                    self._replace(slot, actor, new_actor)
                     continue
                 self._settle(job, unit, answer, counts)
 
-    def _replace(self, slot: int, new_actor: Any, ray: Any) -> None:
-        """A dead worker's actor is replaced once, however many of its units come back."""
-        try:
-            ray.get(self.actors[slot].pid.remote(), timeout=5)
-        except Exception:  # the actor is gone (RayActorError) or unresponsive
+    def _replace(self, slot: int, dead: Any, new_actor: Any) -> None:
+        """A dead worker's actor is replaced once, however many of its units come back: the
+        first of them finds the dead actor still in its slot, the others its replacement.
+        (No call to the actor to ask: that would block the loop while it times out.)"""
+        if self.actors[slot] is dead:
             self.actors[slot] = new_actor()
             self.restarts += 1
 
