@@ -176,7 +176,13 @@ class Project:
         """The executor ``executor.kind`` names; Ray is imported only when chosen."""
         ex = self.config.executor
         if ex.kind == "ray":
-            return RayExecutor(progress, workers=ex.ray_workers, address=ex.ray_address)
+            models = self.config.models
+            keys = {
+                s.api_key_env for s in (models.captioner, models.generator, models.verifier) if s
+            }
+            return RayExecutor(
+                progress, workers=ex.ray_workers, address=ex.ray_address, env_names=sorted(keys)
+            )
         return LocalExecutor(progress)
 
     def _run_stage(

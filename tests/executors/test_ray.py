@@ -212,3 +212,62 @@ def test_the_batch_backend_under_ray_bills_each_unit_once_even_on_resume(
         assert len(server.batch_inputs) == submitted  # nothing resubmitted
         assert server.chat_count == 20
     assert len(keys) == len(set(keys)) == 20  # one ledger row per unit, not one per worker
+
+
+@dataclass(frozen=True)
+class _EnvReader:
+    """A worker-side job that reports what its process's environment holds under ``name``."""
+
+    name: str
+
+    def __call__(self) -> _EnvReader:
+        return self
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        return []
+
+    def take_calls(self) -> list[Any]:
+        return [os.environ.get(self.name, "<unset>")]
+
+
+@dataclass
+class _EnvJob:
+    env_name: str
+    name: str = "env"
+    concurrency: int = 2
+    max_attempts: int = 1
+    calls: list[Any] = field(default_factory=list)
+
+    def plan(self) -> tuple[int, int, Iterator[WorkUnit]]:
+        return 4, 0, (WorkUnit(f"u{i}") for i in range(4))
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        raise AssertionError("the driver never attempts units itself")
+
+    def commit(self, unit: WorkUnit, results: Sequence[Record]) -> None:
+        pass
+
+    def fail(self, unit: WorkUnit, error: str, raw: str | None, attempts: int) -> None:
+        raise AssertionError(f"{unit.key} failed: {error}")
+
+    def flush(self) -> None:
+        pass
+
+    def remote_factory(self, workers: int) -> _EnvReader:
+        return _EnvReader(self.env_name)  # the name travels, never the value
+
+    def record_calls(self, calls: Sequence[Any]) -> None:
+        self.calls.extend(calls)
+
+
+def test_keys_reach_workers_by_name_through_the_runtime_env(
+    local_ray: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "VISINSTRUCT_RAY_TEST_KEY"
+    monkeypatch.setenv(name, "sk-only-in-the-driver")  # set after Ray started its workers
+    without = _EnvJob(name)
+    RayExecutor(workers=2).run(without)
+    assert set(without.calls) == {"<unset>"}  # a worker does not see the driver's env
+    named = _EnvJob(name)
+    RayExecutor(workers=2, env_names=[name]).run(named)
+    assert set(named.calls) == {"sk-only-in-the-driver"}
