@@ -47,9 +47,9 @@ from typing import Any, ClassVar
 
 from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import FatalModelError, ModelError, TransientModelError
-from visinstruct.models._http import HttpReply, WireError
+from visinstruct.models._batch_api import BatchApi, batch_line
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse
-from visinstruct.models.openai import OpenAIBackend, _Prepared, _server_says
+from visinstruct.models.openai import _Prepared, _server_says
 from visinstruct.records import ModelCall, content_id
 from visinstruct.store.sqlite import Store
 
@@ -58,10 +58,8 @@ __all__ = ["OpenAIBatchBackend"]
 log = logging.getLogger("visinstruct.models")
 
 _DONE = {"completed", "expired", "failed", "cancelled"}
-_CHAT_PATH = "/v1/chat/completions"
 _CLAIM = "claim:"
 _PREPARING = 64  # requests encoding their images at once, ahead of the queue
-_LIST_SLACK_S = 3600.0  # clock skew allowed between us and the provider when paging back
 
 
 @dataclass
@@ -76,7 +74,7 @@ class _Ticket:
     )
 
 
-class OpenAIBatchBackend(OpenAIBackend):
+class OpenAIBatchBackend(BatchApi):
     """See the module docstring. ``linger_s`` bounds how long a part-filled batch waits;
     ``claim_s`` is how long another process's claim to create a batch is honoured."""
 
@@ -145,7 +143,7 @@ class OpenAIBatchBackend(OpenAIBackend):
                 if known is not None and known.state == "pending":
                     self._poll(known.batch)  # in a batch of an earlier run: wait for it
                 else:
-                    ticket.line = _line(custom_id, body)
+                    ticket.line = batch_line(custom_id, body)
                     self._enqueue(ticket)
             del body, prepared  # the images: only the queued line keeps them, until uploaded
         try:
@@ -284,8 +282,18 @@ class OpenAIBatchBackend(OpenAIBackend):
         for ticket in tickets:
             ticket.line = b""  # uploaded: a resend takes it back from the input file
         if self.store.batch_claim(local, self._claim, time.time() - self._claim_s):
-            self.store.batch_submitted(local, await self._create(file_id, local))
+            self.store.batch_submitted(
+                local, await self._claimed(local, self._create(file_id, local))
+            )
         return local
+
+    async def _claimed(self, local: int, creating: Any) -> str:
+        """The batch id ``creating`` comes to; on failure the claim is given up, not held."""
+        try:
+            return str(await creating)
+        except BaseException:
+            self.store.batch_release(local, self._claim)
+            raise
 
     # -- following and collecting -------------------------------------------------------------
 
@@ -301,12 +309,15 @@ class OpenAIBatchBackend(OpenAIBackend):
             if batch_id and not str(batch_id).startswith(_CLAIM):
                 return str(batch_id)
             if self.store.batch_claim(local, self._claim, time.time() - self._claim_s):
-                found = await self._find(row)
-                if found is None:
-                    found = await self._create(str(row["input_file_id"]), local)
+                found = await self._claimed(local, self._find_or_create(row))
                 self.store.batch_submitted(local, found)
                 return found
+            log.info("%s batch %d: another process is creating it; waiting", self._endpoint, local)
             await self._sleep(self.spec.batch_poll_s)
+
+    async def _find_or_create(self, row: dict[str, Any]) -> str:
+        found = await self._find(row)
+        return found or await self._create(str(row["input_file_id"]), int(row["id"]))
 
     async def _follow(self, local: int) -> None:
         batch_id = await self._remote_id(local)
@@ -426,80 +437,6 @@ class OpenAIBatchBackend(OpenAIBackend):
             image_tokens=prepared.image_tokens, cost_usd=reply.cost_usd,
         )  # fmt: skip
 
-    # -- the Batch API over HTTP --------------------------------------------------------------
-
-    async def _upload(self, jsonl: bytes) -> str:
-        boundary = uuid.uuid4().hex
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="visinstruct.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
-        ).encode()
-        body = head + jsonl + f"\r\n--{boundary}--\r\n".encode()
-        data = await self._call("POST", "/files", body, f"multipart/form-data; boundary={boundary}")
-        return str(data["id"])
-
-    async def _create(self, file_id: str, local: int) -> str:
-        payload = {
-            "input_file_id": file_id, "endpoint": _CHAT_PATH, "completion_window": "24h",
-            "metadata": _metadata(file_id, local),
-        }  # fmt: skip
-        data = await self._call("POST", "/batches", json.dumps(payload).encode())
-        return str(data["id"])
-
-    async def _find(self, row: dict[str, Any]) -> str | None:
-        """The remote batch made from this journalled upload, if one was created: the
-        account's list, newest first, page by page until batches older than the upload."""
-        file_id, local = str(row["input_file_id"]), int(row["id"])
-        oldest = float(row["created_at"]) - _LIST_SLACK_S
-        after: str | None = None
-        while True:
-            path = "/batches?limit=100" + (f"&after={after}" if after else "")
-            page = await self._call("GET", path)
-            batches = [b for b in page.get("data") or [] if isinstance(b, dict)]
-            ours: tuple[dict[str, str], ...] = (
-                {},
-                _metadata(file_id, local),
-            )  # untagged: made before tags were set
-            for batch in batches:
-                if batch.get("input_file_id") == file_id and (batch.get("metadata") or {}) in ours:
-                    return str(batch["id"])
-            if not batches or not page.get("has_more"):
-                return None
-            if float(batches[-1].get("created_at") or oldest + 1) < oldest:
-                return None
-            after = str(batches[-1]["id"])
-
-    async def _call(
-        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
-    ) -> dict[str, Any]:
-        """One Batch API request, retried like a chat call; the JSON object it returned."""
-        reply = await self._raw_call(method, path, body, content_type)
-        try:
-            data = json.loads(reply.body)
-        except ValueError as exc:
-            raise TransientModelError(f"{method} {path}: not JSON", raw=reply.text) from exc
-        if not isinstance(data, dict):
-            raise TransientModelError(f"{method} {path}: not a JSON object", raw=reply.text)
-        return data
-
-    async def _raw_call(
-        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
-    ) -> HttpReply:
-        for retry in range(self.spec.max_retries + 1):
-            try:
-                reply = await self._http.request(method, path, body, content_type)
-            except WireError as exc:
-                outcome = self._judge_http_error(exc)
-            else:
-                if 200 <= reply.status < 300:
-                    return reply
-                outcome = self._judge_status(reply, self._redact(reply.text), "off")
-            if outcome.verdict != "transient" or retry == self.spec.max_retries:
-                raise self._give_up(outcome, retry + 1, outcome.unreachable)
-            await self._sleep(self._backoff(retry, outcome.retry_after))
-        raise AssertionError("unreachable")  # pragma: no cover
-
     async def aclose(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -508,13 +445,3 @@ class OpenAIBatchBackend(OpenAIBackend):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await super().aclose()
-
-
-def _line(custom_id: str, body: dict[str, Any]) -> bytes:
-    item = {"custom_id": custom_id, "method": "POST", "url": _CHAT_PATH, "body": body}
-    return (json.dumps(item, ensure_ascii=False) + "\n").encode()
-
-
-def _metadata(file_id: str, local: int) -> dict[str, str]:
-    """What this backend tags its batches with, to know them again in the account's list."""
-    return {"visinstruct_batch": str(local), "visinstruct_input": file_id}

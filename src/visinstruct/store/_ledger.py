@@ -152,6 +152,13 @@ class LedgerMixin(StoreCore):
         )
         return cur.rowcount == 1
 
+    def batch_release(self, local_id: int, claim: str) -> None:
+        """Give up a claim to create a batch (its creation failed): the next process to try
+        claims it at once, and looks for it in the account's list before creating it."""
+        self._db.execute(
+            "UPDATE batches SET batch_id = NULL WHERE id = ? AND batch_id = ?", (local_id, claim)
+        )
+
     def batch_settle(
         self,
         local_id: int,
