@@ -37,7 +37,7 @@ from visinstruct.store import Store
 
 __all__ = ["CollectSettings", "Collector"]
 
-POOL_AFTER_S = 0.5  # seconds of decoding here before worker processes pay off (bench/cpu.py)
+POOL_AFTER_S = 0.25  # seconds of decoding here before worker processes pay off (bench/cpu.py)
 _RETRIED_KINDS = {"download failed"}  # a rerun tries these again; other rejections stand
 _SUFFIX = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp",
            "TIFF": "tif", "MPO": "jpg"}  # fmt: skip

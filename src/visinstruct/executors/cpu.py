@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from multiprocessing import forkserver
 import threading
 import time
 from collections import deque
@@ -35,6 +36,12 @@ __all__ = ["CpuPool", "available_cores"]
 _PRELOAD = ("visinstruct.collect.checks", "visinstruct.caption.ocr")
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _context() -> Any:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_PRELOAD))  # no effect once the server runs
+    return context
 
 
 def available_cores() -> int:
@@ -72,11 +79,15 @@ class CpuPool:
         return self._pool is not None
 
     def __enter__(self) -> CpuPool:
+        if self.workers > 1:
+            # The server's imports (~0.5 s) overlap the first work done here, so the workers
+            # fork at once when they are wanted.
+            _context()
+            forkserver.ensure_running()
         return self
 
     def _start(self) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(_PRELOAD))  # no effect once the server runs
+        context = _context()
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
