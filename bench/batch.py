@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
+from visinstruct.config import ModelsConfig, ModelSpec, ProjectConfig  # noqa: E402
+from visinstruct.project import DB_FILENAME, Project  # noqa: E402
+
 from conftest import make_images  # noqa: E402
 from fakeserver import FakeOpenAIServer  # noqa: E402
 from responders import engine_responder  # noqa: E402
-
-from visinstruct.config import ModelsConfig, ModelSpec, ProjectConfig  # noqa: E402
-from visinstruct.project import DB_FILENAME, Project  # noqa: E402
 
 
 def _config(images: Path, url: str, **spec: object) -> ProjectConfig:
@@ -67,9 +67,10 @@ def main() -> None:
             print("| units | batch size | max open | batch delay s | batches | open at once (peak) "
                   "| wall s | done | requests sent | ledger rows / units |")  # fmt: skip
             print("|---|---|---|---|---|---|---|---|---|---|")
-            print(f"| {args.units} | {args.batch_size} | {args.open} | {args.delay:g} | "
-                  f"{len(server.batch_inputs)} | {server.open_peak()} | {wall:.1f} | "
-                  f"{summary.done} | {len(sent)} ({len(set(sent))} distinct) | {rows} / {units} |")  # fmt: skip
+            cells = [args.units, args.batch_size, args.open, f"{args.delay:g}",
+                     len(server.batch_inputs), server.open_peak(), f"{wall:.1f}", summary.done,
+                     f"{len(sent)} ({len(set(sent))} distinct)", f"{rows} / {units}"]  # fmt: skip
+            print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":

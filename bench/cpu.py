@@ -229,8 +229,9 @@ def main() -> None:
         return
     print(f"load average before: {os.getloadavg()}; free parallelism {capacity():.2f}×", flush=True)
     print(
-        "| work | images | workers | seconds | images/s | speed-up | peak RSS MB (tree) | stored results |"
+        "| work | images | workers | seconds | images/s | speed-up | peak RSS MB (tree) |", end=""
     )
+    print(" stored results |")
     print("|---|---|---|---|---|---|---|---|")
     plans = []
     if args.only in (None, "collect"):

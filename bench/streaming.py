@@ -3,8 +3,8 @@
     python bench/streaming.py [--images 1000000] [--only estimate status ocr-plan]
 
 A project whose store holds N image rows and N instruction rows (seeded straight into SQLite:
-the benchmark is about reading them) and a priced captioner, then each reader in a fresh subprocess, so each peak RSS
-(``ru_maxrss``) is that reader's own:
+the benchmark is about reading them) and a priced captioner, then each reader in a fresh
+subprocess, so each peak RSS (``ru_maxrss``) is that reader's own:
 
 - ``estimate``: ``estimate_caption`` (``visinstruct cost estimate``'s caption row, provider
   counting: every pending image's real prompt built and counted);
