@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 __all__ = ["FakeOpenAIServer", "Reply", "SeenRequest", "default_responder"]
 
@@ -154,6 +155,7 @@ class FakeOpenAIServer:
         port: int = 0,
         batch_polls: int = 1,
         batch_expire_first: int = 0,
+        batch_delay_s: float = 0.0,
     ):
         self.responder: Responder = responder or default_responder
         self.api_key = api_key
@@ -177,9 +179,16 @@ class FakeOpenAIServer:
         # first batch created ends "expired" with its first ``batch_expire_first`` lines unanswered.
         self.batch_polls = batch_polls
         self.batch_expire_first = batch_expire_first
+        # ... and, besides, runs for ``batch_delay_s`` seconds after it is created. Batches
+        # numbered in ``batch_fail`` end "failed" with no output; GETs of batches numbered in
+        # ``batch_poll_errors`` answer 500 while the number stays in the set.
+        self.batch_delay_s = batch_delay_s
+        self.batch_fail: set[int] = set()
+        self.batch_poll_errors: set[int] = set()
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_inputs: list[list[str]] = []  # custom ids per created batch, in order
+        self.list_calls = 0  # GET /v1/batches pages served
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -303,10 +312,18 @@ class FakeOpenAIServer:
         if content is None:
             return 404, {"error": {"message": "no such input file"}}
         lines = [json.loads(x) for x in content.decode().splitlines() if x.strip()]
-        with self._lock:
+        with self._lock:  # the id is taken at once: batches may be created concurrently
             number = len(self.batches) + 1
             self.batch_inputs.append([str(x["custom_id"]) for x in lines])
+            self.batches[f"batch-{number}"] = {
+                "id": f"batch-{number}", "object": "batch", "status": "validating",
+                "input_file_id": body["input_file_id"], "created_at": int(time.time()),
+                "metadata": body.get("metadata") or {}, "number": number, "polls": 0,
+            }  # fmt: skip
         skip = self.batch_expire_first if number == 1 else 0
+        failed = number in self.batch_fail
+        if failed:
+            lines = []
         out = []
         for line in lines[skip:]:
             n = self._count_chat()
@@ -318,19 +335,24 @@ class FakeOpenAIServer:
             response = {"status_code": reply.status, "body": answer}
             out.append(json.dumps({"custom_id": line["custom_id"], "response": response}))
         output = self._store_file(("\n".join(out) + "\n").encode())
+        final = "failed" if failed else "expired" if skip else "completed"
         batch = {
             "id": f"batch-{number}", "object": "batch", "input_file_id": body["input_file_id"],
-            "status": "in_progress", "polls": 0, "final": "expired" if skip else "completed",
-            "output": output["id"],
+            "status": "in_progress", "polls": 0, "final": final, "output": output["id"],
+            "created_at": int(time.time()), "metadata": body.get("metadata") or {},
+            "number": number, "t0": time.monotonic(),
         }  # fmt: skip
         with self._lock:
-            self.batches[batch["id"]] = batch
+            self.batches[batch["id"]].update(batch)
         return 200, self._batch_view(batch)
 
     def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
-        view = {k: v for k, v in batch.items() if k not in ("polls", "final", "output")}
+        hidden = ("polls", "final", "output", "number", "t0", "foreign")
+        view = {k: v for k, v in batch.items() if k not in hidden}
         if batch["status"] in ("completed", "expired"):
             view["output_file_id"] = batch["output"]
+        if batch["status"] == "failed":
+            view["errors"] = {"data": [{"code": "invalid_request", "message": "scripted"}]}
         return view
 
     def _poll_batch(self, batch_id: str) -> dict[str, Any] | None:
@@ -338,10 +360,52 @@ class FakeOpenAIServer:
             batch = self.batches.get(batch_id)
             if batch is None:
                 return None
+            if batch.get("number") in self.batch_poll_errors:
+                return {"error": {"message": "The server had an error", "code": 500}}
             batch["polls"] += 1
-            if batch["polls"] > self.batch_polls:
+            ready = time.monotonic() >= batch.get("t0", 0.0) + self.batch_delay_s
+            if batch["polls"] > self.batch_polls and ready:
                 batch["status"] = batch["final"]
             return self._batch_view(batch)
+
+    def add_foreign_batches(self, count: int) -> None:
+        """Put ``count`` finished batches of someone else on the account (newer than any so far)."""
+        for _ in range(count):
+            with self._lock:
+                number = len(self.batches) + 1
+                batch = {
+                    "id": f"batch-{number}", "object": "batch", "status": "completed",
+                    "input_file_id": f"file-other-{number}", "created_at": int(time.time()),
+                    "metadata": {"owner": "someone else"}, "number": number, "polls": 0,
+                    "final": "completed", "output": "file-none", "foreign": True,
+                }  # fmt: skip
+                self.batches[batch["id"]] = batch
+
+    def list_batches(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """GET /v1/batches as OpenAI pages it: newest first, ``limit`` (1-100, default 20)
+        per page, ``after`` the last id of the previous page, ``has_more``."""
+        limit = max(1, min(100, int((query.get("limit") or ["20"])[0])))
+        with self._lock:
+            newest_first = [self._batch_view(b) for b in reversed(self.batches.values())]
+            self.list_calls += 1
+        after = (query.get("after") or [None])[0]
+        if after is not None:
+            ids = [b["id"] for b in newest_first]
+            newest_first = newest_first[ids.index(after) + 1 :] if after in ids else []
+        page = newest_first[:limit]
+        return {
+            "object": "list", "data": page, "has_more": len(newest_first) > limit,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+        }  # fmt: skip
+
+    def open_peak(self) -> int:
+        """The most of this server's batches that were running (not yet due) at one time."""
+        with self._lock:
+            starts = sorted(b["t0"] for b in self.batches.values() if "t0" in b)
+        return max(
+            (sum(1 for t in starts if t <= s < t + self.batch_delay_s) for s in starts), default=0
+        )
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -406,13 +470,12 @@ class _Handler(BaseHTTPRequestHandler):
         """GET /v1/batches[/{id}] and /v1/files/{id}/content; False for other paths."""
         path = self.path.split("?")[0].rstrip("/")
         if path == "/v1/batches":
-            with self.fake._lock:
-                data = [self.fake._batch_view(b) for b in self.fake.batches.values()]
-            self._send(200, json.dumps({"object": "list", "data": data}))
+            query = parse_qs(self.path.partition("?")[2])
+            self._send(200, json.dumps(self.fake.list_batches(query)))
         elif path.startswith("/v1/batches/"):
             view = self.fake._poll_batch(path.rsplit("/", 1)[1])
-            found = view is not None
-            self._send(200 if found else 404, json.dumps(view or {"error": {"message": "no"}}))
+            code = 404 if view is None else 500 if "error" in view else 200
+            self._send(code, json.dumps(view or {"error": {"message": "no"}}))
         elif path.startswith("/v1/files/") and path.endswith("/content"):
             content = self.fake.files.get(path.split("/")[3])
             self._send(200 if content else 404, (content or b"").decode())

@@ -91,7 +91,16 @@ class ModelSpec(_Strict):
         default=0.5, gt=0, le=1, description="openai-batch: share of the prices batch calls cost."
     )
     batch_size: int = Field(
-        default=1000, ge=1, le=10_000, description="openai-batch: most requests in one batch."
+        default=50_000, ge=1, le=50_000, description="openai-batch: most requests in one batch."
+    )
+    batch_max_bytes: int = Field(
+        default=200_000_000,
+        ge=1024,
+        le=200_000_000,
+        description="openai-batch: most bytes in one batch's input file (the provider's cap).",
+    )
+    max_open_batches: int = Field(
+        default=4, ge=1, le=1000, description="openai-batch: most batches in flight at once."
     )
     batch_poll_s: float = Field(
         default=30.0, gt=0, description="openai-batch: seconds between status checks."
@@ -560,6 +569,12 @@ class ExecutorConfig(_Strict):
         default=None, description="Ray cluster to join; unset starts a local Ray instance."
     )
     ray_workers: int = Field(default=2, ge=1, le=1024, description="Ray worker actors.")
+    cpu_workers: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="Processes for CPU work (decoding, hashing, OCR); 0: every core.",
+    )
     flush_units: int = Field(
         default=256, ge=1, description="Commit buffered unit results after this many units."
     )

@@ -139,11 +139,16 @@ class Project:
         self, sources: Sources | None = None, on_item: Callable[[], None] | None = None
     ) -> CollectReport:
         """Step (a): collect ``sources`` (default: those under ``collect:`` in the config)."""
-        return collect_sources(self.store, self.config.collect, self.root, sources, on_item)
+        workers = self.config.executor.cpu_workers
+        return collect_sources(
+            self.store, self.config.collect, self.root, sources, on_item, workers
+        )
 
     def expand_collection(self, request: ExpandRequest) -> CollectReport:
         """Add the pool images nearest each seed image to the seed's domain."""
-        return expand(self.store, self.config.collect, self.root, request)
+        return expand(
+            self.store, self.config.collect, self.root, request, self.config.executor.cpu_workers
+        )
 
     def ocr(
         self, progress: Progress | None = None, *, reader: TextReader | None = None
@@ -158,7 +163,8 @@ class Project:
             reader, why_not = open_reader(self.config.ocr)
             if reader is None:
                 return OcrReport(not_run=why_not)
-        return run_ocr(self.store, reader, self.config.ocr.skip_domains, progress)
+        workers = self.config.executor.cpu_workers
+        return run_ocr(self.store, reader, self.config.ocr.skip_domains, progress, workers)
 
     def import_captions(
         self,
@@ -181,7 +187,13 @@ class Project:
         """The executor ``executor.kind`` names; Ray is imported only when chosen."""
         ex = self.config.executor
         if ex.kind == "ray":
-            return RayExecutor(progress, workers=ex.ray_workers, address=ex.ray_address)
+            models = self.config.models
+            keys = {
+                s.api_key_env for s in (models.captioner, models.generator, models.verifier) if s
+            }
+            return RayExecutor(
+                progress, workers=ex.ray_workers, address=ex.ray_address, env_names=sorted(keys)
+            )
         return LocalExecutor(progress)
 
     def _run_stage(

@@ -144,3 +144,26 @@ def test_missing_extra_auto_skips_and_required_names_the_install(
     assert report.read == 0
     assert report.not_run is not None
     assert "not installed" in report.not_run
+
+
+def test_two_cpu_workers_store_the_lines_one_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ocr_module, "POOL_AFTER_S", 0.0)  # workers from the first image
+    images = tmp_path / "images"
+    words = ["EXIT 12", "SALE 50%", "出口", "OPEN 24H", "STOP", "北京 2024", "NO PARKING",
+             "CAFE", "ROUTE 66", "上海", "PLATFORM 9", "GATE B7"]  # fmt: skip
+    for i, text in enumerate(words):
+        draw_text_image(images / "ocr" / f"t{i:02d}.png", [text])
+    found = {}
+    for workers in (1, 2):
+        with Store(tmp_path / f"w{workers}.sqlite") as store:
+            collect_folder(store, images, "image_description")
+            report = run_ocr(store, RapidOcrReader(), workers=workers)
+            assert (report.read, report.failed) == (12, 0)
+            found[workers] = sorted(
+                (Path(i.path).name, [line.model_dump_json() for line in i.ocr])
+                for i in store.images()
+            )
+    assert found[2] == found[1]
+    assert sum(1 for _, lines in found[1] if lines) >= 10

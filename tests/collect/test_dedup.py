@@ -153,3 +153,90 @@ def test_band_index_finds_what_brute_force_finds(seed: int, distance: int, n: in
             assert found is None
         else:
             assert found is not None and found.distance == brute[0]
+
+
+def _planted_hashes(n: int, seed: int) -> list[str]:
+    """Stored-form hashes: random pictures, a third of them with near copies (a few bits and
+    a few colour units away), some far copies, and a few without a mean colour."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        base = rng.getrandbits(63)
+        colour = [rng.randrange(256) for _ in range(3)]
+        for copy in range(1 + (rng.random() < 0.33) * rng.randrange(1, 5)):
+            value = base
+            flips = rng.choice((0, 1, 2, 4, 6, 8, 9, 12)) if copy else 0
+            for bit in rng.sample(range(63), flips):
+                value ^= 1 << bit
+            spread = 30 if copy and flips else 0
+            shade = [min(255, max(0, c + rng.randrange(-spread, spread + 1))) for c in colour]
+            tail = "" if rng.random() < 0.02 else "".join(f"{c:02x}" for c in shade)
+            out.append(f"{value:016x}{tail}")
+    return out[:n]
+
+
+def _reference_pass(
+    phashes: list[str], kept: int, order: list[int], distance: int
+) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """The one-query-at-a-time pass collect ran before (BandIndex), as the oracle."""
+    from visinstruct.collect.phash import colour_of, hash_int
+
+    index: BandIndex[int] = BandIndex(distance, len(phashes))
+    for n in range(kept):
+        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
+    stayed, joined = [], {}
+    for n in order:
+        match = index.nearest(hash_int(phashes[n]), colour_of(phashes[n]))
+        if match is not None:
+            joined[n] = (match.key, match.distance)
+            continue
+        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
+        stayed.append(n)
+    return stayed, joined
+
+
+@pytest.mark.parametrize(("n", "distance"), [(20_000, 8), (3_000, 4), (500, 12), (400, 0)])
+def test_vectorised_pass_gives_the_same_clusters_as_the_band_index(n: int, distance: int) -> None:
+    from visinstruct.collect.dedup import leader_pass, pack_hashes
+
+    phashes = _planted_hashes(n, seed=n + distance)
+    kept = n // 10  # images of an earlier run
+    order = sorted(range(kept, n), key=lambda i: (-(i * 7919 % 13), i))  # a keep-rule order
+    expected_stayed, expected_joined = _reference_pass(phashes, kept, order, distance)
+    joined: dict[int, tuple[int, int]] = {}
+
+    def demote(image: int, leader: int, gap: int) -> bool:
+        joined[image] = (leader, gap)
+        return True
+
+    hashes, colours = pack_hashes(phashes)
+    stayed = leader_pass(hashes, colours, distance, kept, order, demote)
+    assert stayed == expected_stayed
+    assert joined == expected_joined
+    assert len(joined) > (n // 50 if distance else 2)  # the set really has clusters to find
+
+
+def test_an_image_that_cannot_be_demoted_stays_a_leader() -> None:
+    from visinstruct.collect.dedup import leader_pass, pack_hashes
+
+    hashes, colours = pack_hashes(["0" * 16, "0" * 15 + "1", "0" * 15 + "3"])
+    calls: list[tuple[int, int, int]] = []
+
+    def refuse_first(image: int, leader: int, gap: int) -> bool:
+        calls.append((image, leader, gap))
+        return len(calls) > 1
+
+    assert leader_pass(hashes, colours, 8, 0, [0, 1, 2], refuse_first) == [0, 1]
+    assert calls == [(1, 0, 1), (2, 1, 1)]  # 2 joins its nearest leader: 1, which stayed
+
+
+def test_packed_hashes_read_as_the_stored_form_says() -> None:
+    from visinstruct.collect.dedup import pack_hashes
+    from visinstruct.collect.phash import colour_of, hash_int
+
+    stored = [*_planted_hashes(200, seed=3), "", "abc", "zz" * 11, "0123456789ABCDEF", "é" * 22,
+              "ffffffffffffffff12345", "7fffffffffffffffa0b0c0ff"]  # fmt: skip
+    hashes, colours = pack_hashes(stored)
+    assert [int(h) for h in hashes] == [hash_int(p) for p in stored]
+    expected = [colour_of(p) or (-1, -1, -1) for p in stored]
+    assert [tuple(int(x) for x in c) for c in colours] == expected

@@ -154,3 +154,120 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ConfigError, match=r"visinstruct\[ray\]"):
         ray_executor._ray()
+
+
+def _batch_config(images: Path, base_url: str, kind: str) -> ProjectConfig:
+    spec = ModelSpec(
+        backend="openai-batch", model="m", base_url=base_url, batch_size=5,
+        max_open_batches=4, batch_poll_s=0.05, price_input_per_1m=2.0, price_output_per_1m=8.0,
+    )  # fmt: skip
+    return ProjectConfig(
+        collect={"path": images},
+        models=ModelsConfig(captioner=spec),
+        ocr={"enabled": False},
+        executor=ExecutorConfig(kind=kind, ray_workers=2),  # type: ignore[arg-type]
+    )
+
+
+def _ledger_keys(project: Project) -> list[str]:
+    return sorted(c.unit_key for c in project.store.calls("caption"))
+
+
+def test_the_batch_backend_under_ray_bills_each_unit_once_even_on_resume(
+    local_ray: None, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from visinstruct.caption import CaptionStage
+    from visinstruct.executors import LocalExecutor
+    from visinstruct.models.registry import create_backend
+
+    from fakeserver import FakeOpenAIServer
+    from responders import engine_responder
+
+    images = tmp_path / "images"
+    make_images(images, {"landmark": 10, "posters": 10})
+    with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
+        with Project(tmp_path / "p", _batch_config(images, server.base_url, "ray")) as project:
+            assert project.collect().accepted == 20
+            spec = project.config.models.captioner
+            assert spec is not None
+            backend = create_backend(spec, "captioner")
+            stage = CaptionStage(project.config, project.store, backend, root=project.root)
+
+            async def crash() -> None:  # batches submitted, the process gone before answers
+                try:
+                    await asyncio.wait_for(LocalExecutor().run_async(stage), timeout=1.5)
+                finally:
+                    await backend.aclose()
+
+            with pytest.raises(asyncio.TimeoutError):
+                asyncio.run(crash())
+            submitted = len(server.batch_inputs)
+            assert submitted == 4
+            server.batch_polls = 0
+            summary = project.caption()  # resumed on two Ray workers, both seeing the journal
+            assert (summary.done, summary.failed) == (20, 0)
+            keys = _ledger_keys(project)
+        assert len(server.batch_inputs) == submitted  # nothing resubmitted
+        assert server.chat_count == 20
+    assert len(keys) == len(set(keys)) == 20  # one ledger row per unit, not one per worker
+
+
+@dataclass(frozen=True)
+class _EnvReader:
+    """A worker-side job that reports what its process's environment holds under ``name``."""
+
+    name: str
+
+    def __call__(self) -> _EnvReader:
+        return self
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        return []
+
+    def take_calls(self) -> list[Any]:
+        return [os.environ.get(self.name, "<unset>")]
+
+
+@dataclass
+class _EnvJob:
+    env_name: str
+    name: str = "env"
+    concurrency: int = 2
+    max_attempts: int = 1
+    calls: list[Any] = field(default_factory=list)
+
+    def plan(self) -> tuple[int, int, Iterator[WorkUnit]]:
+        return 4, 0, (WorkUnit(f"u{i}") for i in range(4))
+
+    async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
+        raise AssertionError("the driver never attempts units itself")
+
+    def commit(self, unit: WorkUnit, results: Sequence[Record]) -> None:
+        pass
+
+    def fail(self, unit: WorkUnit, error: str, raw: str | None, attempts: int) -> None:
+        raise AssertionError(f"{unit.key} failed: {error}")
+
+    def flush(self) -> None:
+        pass
+
+    def remote_factory(self, workers: int) -> _EnvReader:
+        return _EnvReader(self.env_name)  # the name travels, never the value
+
+    def record_calls(self, calls: Sequence[Any]) -> None:
+        self.calls.extend(calls)
+
+
+def test_keys_reach_workers_by_name_through_the_runtime_env(
+    local_ray: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "VISINSTRUCT_RAY_TEST_KEY"
+    monkeypatch.setenv(name, "sk-only-in-the-driver")  # set after Ray started its workers
+    without = _EnvJob(name)
+    RayExecutor(workers=2).run(without)
+    assert set(without.calls) == {"<unset>"}  # a worker does not see the driver's env
+    named = _EnvJob(name)
+    RayExecutor(workers=2, env_names=[name]).run(named)
+    assert set(named.calls) == {"sk-only-in-the-driver"}

@@ -163,4 +163,124 @@ def test_without_a_store_the_backend_says_how_to_use_it() -> None:
     request = ChatRequest(messages=(Message("user", "hi"),))
     with pytest.raises(FatalModelError, match="project stage"):
         asyncio.run(backend.chat(request, CallContext("caption", "u")))
-    assert backend.concurrency == spec.batch_size
+    assert backend.concurrency == spec.batch_size * spec.max_open_batches
+
+
+# -- at scale: many batches open, caps, paging, faults kept local ------------------------------
+
+
+def _batch_units(server: FakeOpenAIServer) -> list[str]:
+    return [cid for batch in server.batch_inputs for cid in batch]
+
+
+def test_many_batches_run_at_once_and_each_unit_is_done_once(tmp_path: Path) -> None:
+    make_images(tmp_path / "images", {"landmark": 50, "posters": 50})
+    with FakeOpenAIServer(engine_responder, batch_polls=0, batch_delay_s=3.0) as server:
+        config = _config(
+            tmp_path / "images", server, batch_size=20, max_open_batches=5, batch_poll_s=0.1
+        )
+        with Project(tmp_path / "p", config) as project:
+            assert project.collect().accepted == 100
+            summary = project.caption()
+            assert (summary.done, summary.failed) == (100, 0)
+        assert [len(b) for b in server.batch_inputs] == [20] * 5
+        assert server.open_peak() >= 3  # five 3 s batches overlapped, not one after another
+        units = _batch_units(server)
+        assert len(units) == len(set(units)) == 100
+        assert server.chat_count == 100
+    rows = _ledger(tmp_path / "p")
+    assert len(rows) == 100
+    assert len({key for key, *_ in rows}) == 100
+
+
+def test_a_file_never_exceeds_the_byte_cap(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder) as server:
+        with Project(tmp_path / "probe", _config(pictures, server)) as project:
+            project.collect()
+            project.caption()
+        line = max(len(x) for x in server.files.values()) // 12  # about one request's line
+    with FakeOpenAIServer(engine_responder) as server:
+        cap = int(line * 3.5)
+        config = _config(pictures, server, batch_max_bytes=cap, max_open_batches=2)
+        with Project(tmp_path / "p", config) as project:
+            project.collect()
+            assert project.caption().done == 12
+        inputs = [server.files[b["input_file_id"]] for b in server.batches.values()]
+        assert len(inputs) >= 4
+        assert all(len(content) <= cap for content in inputs)
+        assert sorted(_batch_units(server)) == sorted(set(_batch_units(server)))
+
+
+def test_a_request_over_the_byte_cap_fails_alone_with_the_fix(
+    pictures: Path, tmp_path: Path
+) -> None:
+    with FakeOpenAIServer(engine_responder) as server:
+        with Project(tmp_path / "p", _config(pictures, server, batch_max_bytes=1024)) as project:
+            project.collect()
+            summary = project.caption()
+            assert (summary.done, summary.failed) == (0, 12)
+        assert not server.batch_inputs
+    with sqlite3.connect(tmp_path / "p" / DB_FILENAME) as con:
+        errors = {str(r[0]) for r in con.execute("SELECT last_error FROM work_units")}
+    assert len(errors) == 12
+    assert all("over batch_max_bytes=1,024: lower image_max_side" in e for e in errors)
+
+
+def test_a_crash_between_create_and_record_finds_the_batch_among_many(
+    pictures: Path, tmp_path: Path
+) -> None:
+    with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
+        with Project(tmp_path / "p", _config(pictures, server)) as project:
+            project.collect()
+            _crash_while_waiting(project)
+            assert len(server.batch_inputs) == 1
+            # The process died after POST /batches, before it journalled the id, holding the
+            # claim to create it; meanwhile 150 newer batches of other work reached the account.
+            with sqlite3.connect(project.root / DB_FILENAME) as con:
+                con.execute(
+                    "UPDATE batches SET batch_id = 'claim:dead', status = 'uploaded', "
+                    "updated_at = 0"
+                )
+            server.add_foreign_batches(150)
+            server.batch_polls = 0
+            assert project.caption().done == 12
+        assert len(server.batch_inputs) == 1  # found two pages down the list, not created again
+        assert server.list_calls >= 2
+        assert server.chat_count == 12
+    assert len(_ledger(tmp_path / "p")) == 12
+
+
+def test_a_failed_batch_fails_only_its_own_units(pictures: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(engine_responder) as server:
+        server.batch_fail = {2}
+        config = _config(pictures, server, batch_size=4, max_open_batches=3)
+        with Project(tmp_path / "p", config) as project:
+            project.collect()
+            summary = project.caption()
+            assert (summary.done, summary.failed) == (8, 4)
+        assert len(server.batch_inputs) == 3  # a failed batch is not resent blindly
+    assert len(_ledger(tmp_path / "p")) == 8
+
+
+def test_a_failing_poll_fails_only_its_units_and_a_rerun_collects_them(
+    pictures: Path, tmp_path: Path
+) -> None:
+    # The other batches still run (1.5 s) when batch 1's polling gives up.
+    with FakeOpenAIServer(engine_responder, batch_delay_s=1.5) as server:
+        server.batch_poll_errors = {1}
+        config = _config(
+            pictures, server, batch_size=4, max_open_batches=3, max_retries=1, batch_poll_s=0.1
+        )
+        with Project(tmp_path / "p", config) as project:
+            project.collect()
+            summary = project.caption()
+            assert (summary.done, summary.failed) == (8, 4)
+            server.batch_poll_errors = set()
+            again = project.caption()
+            assert (again.done, again.failed) == (4, 0)
+            assert project.status()["stages"]["caption"]["done"] == 12
+        assert len(server.batch_inputs) == 3  # the rerun polled batch 1, never resent it
+        assert server.chat_count == 12
+    rows = _ledger(tmp_path / "p")
+    assert len(rows) == 12
+    assert len({key for key, *_ in rows}) == 12

@@ -89,3 +89,20 @@ def test_an_all_clean_sample_still_has_an_upper_bound(project: Project) -> None:
     estimate = estimate_error(project.store)
     assert estimate.rate == 0
     assert estimate.high is not None and 0 < estimate.high < 0.2
+
+
+def test_the_streamed_plan_is_the_smallest_draw_keys_of_each_stratum(project: Project) -> None:
+    from visinstruct.review.quality import _draw_key
+
+    build_sample_plan(project.store, rate=0.3, seed=3)
+    rest: dict[str, list[str]] = defaultdict(list)
+    for i, stratum, is_flagged in project.store.review_strata():
+        if not is_flagged:
+            rest[stratum].append(i)
+    expected = {
+        i
+        for ids in rest.values()
+        for i in sorted(ids, key=lambda i: _draw_key(3, i))[: math.ceil(0.3 * len(ids))]
+    }
+    sampled = {i for i, (reason, _, _) in _plan(project).items() if reason == "sample"}
+    assert sampled == expected

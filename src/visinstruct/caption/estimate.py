@@ -20,11 +20,16 @@ rules:
 Output tokens per caption are the mean the ledger measured for this stage so far, else
 ``DEFAULT_OUTPUT_TOKENS`` (capped at ``caption.max_tokens``), unless given. Retries after a
 failed quality gate cost extra and are not included.
+
+The estimate streams: images and their unit states are read a slice at a time and only sums
+are kept, so a million images cost what a thousand do in memory (``bench/streaming.py``).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +48,7 @@ __all__ = [
     "Counting",
     "StageEstimate",
     "estimate_caption",
+    "iter_pending_caption_images",
     "pending_caption_images",
     "sent_size",
 ]
@@ -50,6 +56,7 @@ __all__ = [
 Counting = Literal["provider", "bytes"]
 DEFAULT_OUTPUT_TOKENS = 300
 _BYTES_PER_TOKEN = 4
+_SLICE = 512
 
 
 @dataclass(frozen=True)
@@ -82,17 +89,24 @@ def sent_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def pending_caption_images(store: Store, config: ProjectConfig) -> list[ImageRecord]:
-    """Images the next caption run would call the model for (not done, budget not used up)."""
-    states = store.unit_states(CaptionStage.name, CaptionStage.hash_of(config))
+def iter_pending_caption_images(store: Store, config: ProjectConfig) -> Iterator[ImageRecord]:
+    """Images the next caption run would call the model for (not done, budget not used up),
+    read with their unit states a slice at a time."""
+    stage, config_hash = CaptionStage.name, CaptionStage.hash_of(config)
     budget = config.caption.max_unit_attempts
-    pending = []
-    for image in store.images():
-        status, attempts = states.get(image.id, ("", 0))
-        if status == "done" or (status == "failed" and attempts >= budget):
-            continue
-        pending.append(image)
-    return pending
+    images = store.images()
+    while chunk := list(itertools.islice(images, _SLICE)):
+        states = store.unit_states_for(stage, config_hash, [image.id for image in chunk])
+        for image in chunk:
+            status, attempts = states.get(image.id, ("", 0))
+            if status == "done" or (status == "failed" and attempts >= budget):
+                continue
+            yield image
+
+
+def pending_caption_images(store: Store, config: ProjectConfig) -> list[ImageRecord]:
+    """:func:`iter_pending_caption_images` as a list (for small collections and tests)."""
+    return list(iter_pending_caption_images(store, config))
 
 
 def _prompt(config: ProjectConfig, image: ImageRecord) -> str:
@@ -147,12 +161,20 @@ def _output_per_call(store: Store, config: ProjectConfig, given: int | None) -> 
     return guess, f"{guess} output tokens per caption assumed (no captions measured yet)"
 
 
-def _sample(items: list[ImageRecord], n: int) -> list[ImageRecord]:
-    """``n`` items spread evenly over ``items`` (all of them when there are fewer)."""
-    if len(items) <= n:
-        return items
-    step = len(items) / n
-    return [items[int(i * step)] for i in range(n)]
+def _sample(items: Iterator[ImageRecord], total: int, n: int) -> Iterator[ImageRecord]:
+    """``n`` of the ``total`` items spread evenly over them (all when there are fewer)."""
+    if total <= n:
+        yield from items
+        return
+    step = total / n
+    wanted = iter(int(i * step) for i in range(n))
+    target = next(wanted)
+    for index, item in enumerate(items):
+        if index == target:
+            yield item
+            target = next(wanted, -1)
+            if target < 0:
+                return
 
 
 def estimate_caption(
@@ -165,22 +187,23 @@ def estimate_caption(
 ) -> StageEstimate:
     """Estimate the caption stage's pending calls under ``config`` (see the module doc)."""
     spec = config.models.get(CaptionStage.role)
-    pending = pending_caption_images(store, config)
     per_output, output_note = _output_per_call(store, config, output_tokens)
     notes = [output_note]
+    units = input_tokens = img_tokens = 0
     if counting == "provider":
-        counted = [_provider_tokens(config, spec, image) for image in pending]
-        input_tokens = sum(t for t, _ in counted)
-        img_tokens = sum(i for _, i in counted)
-        measured = len(pending)
+        for image in iter_pending_caption_images(store, config):
+            tokens, img = _provider_tokens(config, spec, image)
+            units, input_tokens, img_tokens = units + 1, input_tokens + tokens, img_tokens + img
+        measured = units
     else:
-        chosen = _sample(pending, max(1, sample))
+        units = sum(1 for _ in iter_pending_caption_images(store, config))
+        chosen = _sample(iter_pending_caption_images(store, config), units, max(1, sample))
         sizes = [_request_bytes(config, spec, image) for image in chosen]
         per_call = sum(sizes) / len(sizes) / _BYTES_PER_TOKEN if sizes else 0.0
-        input_tokens, img_tokens, measured = round(per_call * len(pending)), 0, len(chosen)
-        if measured < len(pending):
-            notes.append(f"request sizes measured on {measured} of {len(pending)} images")
-    out = per_output * len(pending)
+        input_tokens, measured = round(per_call * units), len(sizes)
+        if measured < units:
+            notes.append(f"request sizes measured on {measured} of {units} images")
+    out = per_output * units
     cost = (input_tokens * spec.price_input_per_1m + out * spec.price_output_per_1m) / 1e6
     if not spec.price_input_per_1m and not spec.price_output_per_1m:
         notes.append("no prices configured for the captioner (price_input_per_1m ...)")
@@ -188,7 +211,7 @@ def estimate_caption(
         stage=CaptionStage.name,
         model=spec.model,
         counting=counting,
-        units=len(pending),
+        units=units,
         measured=measured,
         input_tokens=input_tokens,
         image_tokens=img_tokens,

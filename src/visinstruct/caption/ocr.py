@@ -9,6 +9,12 @@ The engine is RapidOCR (PP-OCRv4 Chinese + English models on ONNX Runtime), from
 imported only when OCR runs. Anything with ``engine_id`` and ``read_text(path)`` can stand in
 for it (:class:`TextReader`). Results are cached by image hash: an image whose stored lines
 came from the same engine id (which includes the settings) is not read again.
+
+Images are read on ``executor.cpu_workers`` processes (every core by default), each with its
+own engine limited to one ONNX Runtime thread: RapidOCR spends much of an image in Python
+around the model, which one process cannot spread over cores (``bench/cpu.py`` measures it).
+The plan streams: pending images are paged from the store and their lines written in one
+transaction per slice, so neither grows with the collection.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import itertools
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +34,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from visinstruct.config import OcrConfig
 from visinstruct.errors import ConfigError, InputError
 from visinstruct.executors.base import NullProgress, Progress
+from visinstruct.executors.cpu import CpuPool
 from visinstruct.records import OcrLine
 from visinstruct.store import Store
 
@@ -42,6 +51,8 @@ __all__ = [
 OCR_INSTALL_HINT = "pip install 'visinstruct[ocr]'"
 _MODULE = "rapidocr_onnxruntime"
 _DISTRIBUTION = "rapidocr-onnxruntime"
+_SLICE = 256  # pending images paged from the store, and lines written, this many at a time
+POOL_AFTER_S = 0.0  # workers at once: the engine loads as fast there, and the parent stays small
 log = logging.getLogger("visinstruct.ocr")
 
 
@@ -77,7 +88,7 @@ class RapidOcrReader:
     cached costs nothing; build one reader and reuse it.
     """
 
-    def __init__(self, min_confidence: float = 0.5, det_max_side: int = 960):
+    def __init__(self, min_confidence: float = 0.5, det_max_side: int = 960, threads: int = 1):
         if not ocr_installed():
             raise ConfigError(
                 f"OCR needs the ocr extra, which is not installed: {OCR_INSTALL_HINT} "
@@ -86,6 +97,7 @@ class RapidOcrReader:
             )
         self.min_confidence = min_confidence
         self.det_max_side = det_max_side
+        self.threads = threads  # ONNX Runtime threads per engine; parallelism is processes
         self._engine: Any = None
         version = importlib.metadata.version(_DISTRIBUTION)
         self._engine_id = (
@@ -101,8 +113,14 @@ class RapidOcrReader:
                 det_limit_type="max",
                 det_limit_side_len=self.det_max_side,
                 text_score=self.min_confidence,
+                intra_op_num_threads=self.threads,
+                inter_op_num_threads=1,
             )
         return self._engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to a worker without the loaded engine: each worker loads its own."""
+        return {**self.__dict__, "_engine": None}
 
     @property
     def engine_id(self) -> str:
@@ -161,33 +179,73 @@ def run_ocr(
     reader: TextReader,
     skip_domains: list[str] | tuple[str, ...] = (),
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> OcrReport:
     """Read every image not yet read by ``reader``'s engine id; skip ``skip_domains``.
 
-    An image that cannot be read is reported and left unmarked, so the next pass tries again.
+    ``workers`` processes read (0: every core; 1: this process, with ``reader`` itself; more
+    need a picklable reader). An image that cannot be read is reported and left unmarked, so
+    the next pass tries again.
     """
     progress = progress or NullProgress()
     engine = reader.engine_id
-    skip = set(skip_domains)
-    pending = store.ocr_pending(engine)
-    todo = [(i, p) for i, p, d in pending if d not in skip]
-    report = OcrReport(engine=engine, skipped=len(pending) - len(todo))
-    report.cached = store.count_images() - len(pending)
-    progress.stage_started("ocr", len(todo) + report.cached, report.cached)
+    skip = tuple(sorted(set(skip_domains)))
+    pending, skipped = store.count_ocr_pending(engine, skip)
+    report = OcrReport(engine=engine, skipped=skipped)
+    report.cached = store.count_images() - pending - skipped
+    progress.stage_started("ocr", pending + report.cached, report.cached)
+    todo = _pending(store, engine, skip)
     try:
-        for image_id, path in todo:
-            try:
-                lines = reader.read_text(Path(path))
-            except InputError as exc:
-                report.failed += 1
-                report.errors.append(str(exc))
-                log.warning("%s", exc)
-                progress.unit_finished("ocr", False)
-                continue
-            store.set_ocr(image_id, lines, engine)
-            report.read += 1
-            report.lines += len(lines)
-            progress.unit_finished("ocr", True)
+        with CpuPool(workers, _install_reader, (reader,), start_after_s=POOL_AFTER_S) as pool:
+            found = pool.map(_read_one, todo)
+            while chunk := list(itertools.islice(found, _SLICE)):
+                _keep(store, engine, chunk, report, progress)
     finally:
         progress.stage_finished("ocr")
     return report
+
+
+def _pending(store: Store, engine: str, skip: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(id, path) of the images to read, paged by path from the store."""
+    after = 0
+    while page := store.ocr_pending_page(engine, skip, after, _SLICE):
+        yield from ((image_id, path) for _, image_id, path in page)
+        after = page[-1][0]
+
+
+def _keep(
+    store: Store,
+    engine: str,
+    chunk: list[tuple[str, list[OcrLine] | str]],
+    report: OcrReport,
+    progress: Progress,
+) -> None:
+    """One slice of results: lines written in one transaction, errors reported."""
+    read = [(image_id, found) for image_id, found in chunk if not isinstance(found, str)]
+    store.set_ocr_many([(image_id, lines, engine) for image_id, lines in read])
+    for _, found in chunk:
+        if isinstance(found, str):
+            report.failed += 1
+            report.errors.append(found)
+            log.warning("%s", found)
+        else:
+            report.read += 1
+            report.lines += len(found)
+        progress.unit_finished("ocr", not isinstance(found, str))
+
+
+_WORKER_READER: list[TextReader] = []
+
+
+def _install_reader(reader: TextReader) -> None:
+    """CPU worker set-up: the reader this process reads with (its engine loads on first use)."""
+    _WORKER_READER[:] = [reader]
+
+
+def _read_one(item: tuple[str, str]) -> tuple[str, list[OcrLine] | str]:
+    """CPU worker: one image's lines, or the error that says why it could not be read."""
+    image_id, path = item
+    try:
+        return image_id, _WORKER_READER[0].read_text(Path(path))
+    except InputError as exc:
+        return image_id, str(exc)

@@ -5,7 +5,7 @@ pictures (``bench/collect.py``, ``tests/collect/test_dedup.py``), a difference h
 cropped copy drifts as far from its original as unrelated pictures are from each other, while
 the low frequencies of the DCT move little under resizing, re-encoding and small crops. The
 transform is a 32×32 → 8×8 DCT-II done as two small matrix products with ``sum(map(mul, ...))``
-(about half a millisecond an image), so collecting needs no numpy.
+(about half a millisecond an image); the hash itself needs no numpy.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def dct_hash(image: Image.Image) -> str:
     """
     # One downscale serves both: BOX averaging is linear, so grey-then-shrink and
     # shrink-then-grey agree up to rounding.
-    small = image.convert("RGB").resize((_SIZE, _SIZE), Image.Resampling.BOX)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() copies RGB too
+    small = rgb.resize((_SIZE, _SIZE), Image.Resampling.BOX)
     grey = small.convert("L")
     px = grey.tobytes()
     rows = [px[r * _SIZE : (r + 1) * _SIZE] for r in range(_SIZE)]

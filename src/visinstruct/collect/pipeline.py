@@ -1,9 +1,11 @@
 """The collect pipeline: candidates from any source → checks → exact and near-duplicate dedup →
 the store, every rejection recorded with its reason.
 
-Downloading, decoding and hashing run on a small thread pool (Pillow decodes without the GIL);
-the store is written from the calling thread only. Only a bounded window of candidates is in
-flight, so memory stays flat however large the source. Accepted images wait in
+Downloading runs on a small thread pool; decoding, checks and hashing run in a pool of
+``cpu_workers`` processes (``executor.cpu_workers``, every core by default: the hash is Python
+arithmetic that threads would serialise on the GIL), each reading its file itself so no image
+crosses processes. The store is written from the calling thread only. Only a bounded window of
+candidates is in flight, so memory stays flat however large the source. Accepted images wait in
 ``collect_pending`` for the near-duplicate pass, which :meth:`Collector.finish` runs; a run
 stopped before it leaves them pending, and the next run finishes the pass.
 """
@@ -11,22 +13,31 @@ stopped before it leaves them pending, and the next run finishes the pass.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from visinstruct.collect.checks import CheckLimits, Inspected, inspect_bytes, reason_kind
-from visinstruct.collect.dedup import BandIndex
+from visinstruct.collect.checks import (
+    CheckLimits,
+    Inspected,
+    inspect_bytes,
+    inspect_file,
+    reason_kind,
+)
+from visinstruct.collect.dedup import leader_pass, pack_hashes
 from visinstruct.collect.domains import DomainRules, known_domains
 from visinstruct.collect.download import Downloader, DownloadSettings, windowed
-from visinstruct.collect.phash import colour_of, hash_int
 from visinstruct.collect.report import Cluster, CollectReport
 from visinstruct.collect.sources import Candidate, Problem
+from visinstruct.executors.cpu import CpuPool
 from visinstruct.records import ImageRecord, Rejection
 from visinstruct.store import Store
 
 __all__ = ["CollectSettings", "Collector"]
 
+POOL_AFTER_S = 0.25  # seconds of decoding here before worker processes pay off (bench/cpu.py)
 _RETRIED_KINDS = {"download failed"}  # a rerun tries these again; other rejections stand
 _SUFFIX = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp",
            "TIFF": "tif", "MPO": "jpg"}  # fmt: skip
@@ -41,12 +52,19 @@ class CollectSettings:
     cache_dir: Path | None = None
     download: DownloadSettings = field(default_factory=DownloadSettings)
     workers: int = 4
+    cpu_workers: int = 1
+    """Processes decoding and hashing (0: every core; 1: in this process, one at a time)."""
 
 
 @dataclass
 class _Outcome:
     candidate: Candidate
-    result: Inspected | Rejection
+    result: Inspected | Rejection | None  # None: fetched, not yet inspected
+    path: str = ""  # where the image is: the candidate's key, or the downloaded file
+
+
+def _settled(outcome: _Outcome, job: Future[Inspected | Rejection] | None) -> _Outcome:
+    return outcome if job is None else _Outcome(outcome.candidate, job.result(), outcome.path)
 
 
 class Collector:
@@ -71,16 +89,39 @@ class Collector:
             self._downloader = Downloader(
                 self.settings.cache_dir / "downloads", self.settings.download
             )
-        workers = max(self.settings.workers, self.settings.download.concurrency)
+        threads = max(self.settings.workers, self.settings.download.concurrency)
         try:
-            for outcome in windowed(self._fresh(items), self._prepare, workers):
-                self._admit(outcome)
-                if self._on_item is not None:
-                    self._on_item()
+            with CpuPool(self.settings.cpu_workers, start_after_s=POOL_AFTER_S) as cpu:
+                fetched = windowed(self._fresh(items), self._fetch, threads)
+                for outcome in self._inspected(cpu, fetched):
+                    self._admit(outcome)
+                    if self._on_item is not None:
+                        self._on_item()
         finally:
             if self._downloader is not None:
                 self._downloader.close()
                 self._downloader = None
+
+    def _inspected(self, cpu: CpuPool, fetched: Iterable[_Outcome]) -> Iterator[_Outcome]:
+        """Decode and check what was fetched on the CPU workers, a window at a time, in order.
+        Submitted from this thread: with one worker the work runs right here, so memory is
+        one image's, not one per download thread."""
+        window: deque[tuple[_Outcome, Future[Inspected | Rejection] | None]] = deque()
+        limit = 4 * cpu.workers
+        for outcome in fetched:
+            window.append((outcome, self._submit(cpu, outcome)))
+            if len(window) >= limit:
+                yield _settled(*window.popleft())
+        while window:
+            yield _settled(*window.popleft())
+
+    def _submit(self, cpu: CpuPool, outcome: _Outcome) -> Future[Inspected | Rejection] | None:
+        if isinstance(outcome.result, Rejection):
+            return None  # the download failed: nothing to decode
+        item, limits, path = outcome.candidate, self.settings.limits, outcome.path
+        if item.data is None and item.file is not None:
+            return cpu.submit(inspect_file, str(item.file), path, limits, item.source)
+        return cpu.submit(_inspect_data, item.data or b"", path, limits, item.source)
 
     def _fresh(self, items: Iterable[Candidate | Problem]) -> Iterator[Candidate]:
         """Candidates not already collected in this form; problems recorded on the way."""
@@ -116,26 +157,15 @@ class Collector:
         if known and self.store.image(image_id).prior != item.prior:
             self.store.set_prior(image_id, item.prior)
 
-    def _prepare(self, item: Candidate) -> _Outcome:
-        """Worker thread: fetch or read the bytes, decode and describe them. No store access."""
-        data = item.data
-        path = item.key
-        if item.url is not None:
-            fetched = self._fetcher().fetch(item.url)
-            if fetched.file is None:
-                return _Outcome(item, Rejection(path=item.key, reason=fetched.reason or "?"))
-            item.file = fetched.file
-            path = str(fetched.file)
-        if data is None and item.file is not None:
-            try:
-                data = item.file.read_bytes()
-            except OSError as exc:
-                return _Outcome(item, Rejection(path=item.key, reason=f"unreadable: {exc}"))
-        result = inspect_bytes(data or b"", path, "", self.settings.limits, source=item.source)
-        if isinstance(result, Inspected) and item.file is None and item.data is not None:
-            stored = self._store_bytes(item.data, result.record)
-            result = Inspected(result.record.model_copy(update={"path": str(stored)}), result.notes)
-        return _Outcome(item, result)
+    def _fetch(self, item: Candidate) -> _Outcome:
+        """Download thread: fetch a URL's bytes into the cache. No decoding, no store."""
+        if item.url is None:
+            return _Outcome(item, None, item.key)
+        fetched = self._fetcher().fetch(item.url)
+        if fetched.file is None:
+            return _Outcome(item, Rejection(path=item.key, reason=fetched.reason or "?"), item.key)
+        item.file = fetched.file
+        return _Outcome(item, None, str(fetched.file))
 
     def _fetcher(self) -> Downloader:
         if self._downloader is None:
@@ -167,6 +197,11 @@ class Collector:
 
     def _admit(self, outcome: _Outcome) -> None:
         item, result = outcome.candidate, outcome.result
+        if isinstance(result, Inspected) and item.file is None and item.data is not None:
+            stored = self._store_bytes(item.data, result.record)
+            result = Inspected(result.record.model_copy(update={"path": str(stored)}), result.notes)
+        if result is None:
+            raise RuntimeError("an outcome reached admission without its inspection")
         if isinstance(result, Rejection):
             reason = f"{result.reason} ({item.where})" if item.where else result.reason
             self._reject(item.key, reason, item.size, item.mtime)
@@ -216,28 +251,36 @@ class Collector:
         """Keep rule: an image from an earlier run stays; among new ones the largest pixel area
         wins, then the earliest collected. Each other one points at the kept image."""
         kept = self.store.dedup_images(pending=False)
-        index: BandIndex[tuple[str, str]] = BandIndex(distance, len(kept) + len(pending))
-        index.extend((hash_int(h), (i, p), colour_of(h)) for i, p, h, _ in kept)
+        rows = kept + pending
+        hashes, colours = pack_hashes([row[2] for row in rows])
+        first = len(kept)
         del kept
         order = sorted(range(len(pending)), key=lambda n: (-pending[n][3], n))
         clusters: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        done: list[str] = []
-        for n in order:
-            image_id, path, phash, _ = pending[n]
-            match = index.nearest(hash_int(phash), colour_of(phash))
-            if match is not None:
-                reason = f"near duplicate: of {match.key[1]} (distance {match.distance})"
-                if self.store.demote_near_duplicate(image_id, path, match.key, match.distance,
-                                                    reason):  # fmt: skip
-                    clusters.setdefault(match.key, []).append((path, match.distance))
-                    self.report.accepted = max(0, self.report.accepted - 1)
-                    self.report.near_duplicates += 1
-                    self.report.count_reason("near duplicate")
-                    continue
-            index.add(hash_int(phash), (image_id, path), colour_of(phash))
-            done.append(image_id)
+
+        def demote(image: int, leader: int, gap: int) -> bool:
+            image_id, path = rows[image][:2]
+            key = rows[leader][0], rows[leader][1]
+            reason = f"near duplicate: of {key[1]} (distance {gap})"
+            if not self.store.demote_near_duplicate(image_id, path, key, gap, reason):
+                return False
+            clusters.setdefault(key, []).append((path, gap))
+            self.report.accepted = max(0, self.report.accepted - 1)
+            self.report.near_duplicates += 1
+            self.report.count_reason("near duplicate")
+            return True
+
+        stayed = leader_pass(hashes, colours, distance, first, (first + n for n in order), demote)
+        done = [rows[n][0] for n in stayed]
         self.store.clear_dedup_pending(done)
         self.report.clusters = [
             Cluster(k[1], k[0], tuple(v))
             for k, v in sorted(clusters.items(), key=lambda c: c[0][1])
         ]
+
+
+def _inspect_data(
+    data: bytes, path: str, limits: CheckLimits, source: str
+) -> Inspected | Rejection:
+    """CPU worker: :func:`inspect_bytes` of bytes that arrived without a file (tar, parquet)."""
+    return inspect_bytes(data, path, "", limits, source=source)

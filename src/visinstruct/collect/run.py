@@ -65,8 +65,9 @@ class Sources:
         return not (self.folder or self.manifests or self.urls or self.webdataset or self.parquet)
 
 
-def settings_of(c: CollectConfig, root: Path) -> CollectSettings:
-    """Pipeline settings from the ``collect:`` config of the project in ``root``."""
+def settings_of(c: CollectConfig, root: Path, cpu_workers: int = 0) -> CollectSettings:
+    """Pipeline settings from the ``collect:`` config of the project in ``root``;
+    ``cpu_workers`` is ``executor.cpu_workers`` (0: every core)."""
     cache = c.cache_dir if c.cache_dir.is_absolute() else root / c.cache_dir
     return CollectSettings(
         default_domain=c.default_domain,
@@ -74,6 +75,7 @@ def settings_of(c: CollectConfig, root: Path) -> CollectSettings:
         rules=tuple((r.match, r.domain) for r in c.domain_rules),
         near_duplicate_distance=c.near_duplicate_distance,
         cache_dir=cache,
+        cpu_workers=cpu_workers,
         download=DownloadSettings(
             timeout_s=c.download_timeout_s, max_bytes=c.max_download_bytes,
             max_redirects=c.max_redirects, concurrency=c.download_concurrency,
@@ -101,8 +103,10 @@ def collect_sources(
     root: Path,
     sources: Sources | None = None,
     on_item: Callable[[], None] | None = None,
+    cpu_workers: int = 0,
 ) -> CollectReport:
-    """Collect ``sources`` (default: the configured ones) into ``store``."""
+    """Collect ``sources`` (default: the configured ones) into ``store``, decoding on
+    ``cpu_workers`` processes (0: every core)."""
     sources = sources if sources is not None and not sources.empty() else Sources.of(c)
     if sources.empty():
         raise ConfigError(
@@ -110,7 +114,7 @@ def collect_sources(
             "CSV), collect.urls, collect.webdataset or collect.parquet, or pass IMAGES_DIR",
             field="collect.path",
         )
-    collector = Collector(store, settings_of(c, root), on_item)
+    collector = Collector(store, settings_of(c, root, cpu_workers), on_item)
     for stream in _streams(sources, c):
         collector.add(stream)
     report = collector.finish()
@@ -132,13 +136,15 @@ class ExpandRequest:
     embedding_column: str = "embedding"
 
 
-def expand(store: Store, c: CollectConfig, root: Path, request: ExpandRequest) -> CollectReport:
+def expand(
+    store: Store, c: CollectConfig, root: Path, request: ExpandRequest, cpu_workers: int = 0
+) -> CollectReport:
     """Add each seed's nearest pool images to the seed's domain, checked and deduplicated
     like any other source, with the seed and the similarity in their prior."""
     pool = load_pool(request.pool, request.pool_refs, request.embedding_column)
     seeds = load_seeds(request.seeds, pool, request.seed_embeddings)
     hits = search(pool, seeds, request.k, request.threshold, request.index)
-    collector = Collector(store, settings_of(c, root))
+    collector = Collector(store, settings_of(c, root, cpu_workers))
     collector.add(expansion_candidates(hits, pool.base))
     report = collector.finish()
     report.report_path = write_report(store, report, root / REPORT_PATH)

@@ -7,6 +7,11 @@ the results and the ledger rows their calls made, and the driver alone writes to
 through the same ``commit``/``fail`` as the local executor, so both executors leave the same
 records behind.
 
+Secrets reach workers by name: ``env_names`` (e.g. each role's ``api_key_env``) are copied
+from the driver's environment into the actors' Ray runtime environment, so a worker on
+another node reads its key from its own environment as the local backend does; no key is ever
+in a task payload, a factory or a log line.
+
 A worker that dies mid-run (killed, out of memory, its node gone) loses nothing: its units were
 not committed, so the driver sends them to a fresh worker. Workers open the project database to
 read inputs (e.g. an image's peers), so on a multi-node cluster the project folder must be on
@@ -18,8 +23,9 @@ Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +77,7 @@ class _Worker:
 class _Flight:
     """Units sent and not yet answered, per worker slot."""
 
-    refs: dict[Any, tuple[WorkUnit, int]] = field(default_factory=dict)
+    refs: dict[Any, tuple[WorkUnit, int, Any]] = field(default_factory=dict)
     load: list[int] = field(default_factory=list)
 
 
@@ -89,11 +95,13 @@ class RayExecutor:
         workers: int = 2,
         address: str | None = None,
         init_options: dict[str, Any] | None = None,
+        env_names: Sequence[str] = (),
     ):
         self.progress: Progress = progress or NullProgress()
         self.workers = max(1, workers)
         self.address = address
         self.init_options = dict(init_options or {})
+        self.env_names = tuple(env_names)
         self.actors: list[Any] = []
         self.restarts = 0
 
@@ -107,7 +115,10 @@ class RayExecutor:
             options.update(self.init_options)
             ray.init(address=self.address, **options)
         per_worker = max(1, -(-job.concurrency // self.workers))
+        env = {name: os.environ[name] for name in self.env_names if name in os.environ}
         actor_cls = ray.remote(num_cpus=0, max_concurrency=per_worker)(_Worker)
+        if env:
+            actor_cls = actor_cls.options(runtime_env={"env_vars": env})
         factory = job.remote_factory(self.workers)
         self.actors = [actor_cls.remote(factory) for _ in range(self.workers)]
         return ray, lambda: actor_cls.remote(factory)
@@ -146,8 +157,9 @@ class RayExecutor:
                     exhausted = True
                     break
                 slot = flight.load.index(min(flight.load))
-                ref = self.actors[slot].run.remote(unit, job.max_attempts)
-                flight.refs[ref] = (unit, slot)
+                actor = self.actors[slot]
+                ref = actor.run.remote(unit, job.max_attempts)
+                flight.refs[ref] = (unit, slot, actor)
                 flight.load[slot] += 1
                 waiting[asyncio.wrap_future(ref.future())] = ref
             if not waiting:
@@ -155,21 +167,21 @@ class RayExecutor:
             finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             for fut in finished:
                 ref = waiting.pop(fut)
-                unit, slot = flight.refs.pop(ref)
+                unit, slot, actor = flight.refs.pop(ref)
                 flight.load[slot] -= 1
                 try:
                     answer = fut.result()
                 except ray.exceptions.RayActorError:
                     again.append(unit)  # not committed: another worker does it from scratch
-                    self._replace(slot, new_actor, ray)
+                    self._replace(slot, actor, new_actor)
                     continue
                 self._settle(job, unit, answer, counts)
 
-    def _replace(self, slot: int, new_actor: Any, ray: Any) -> None:
-        """A dead worker's actor is replaced once, however many of its units come back."""
-        try:
-            ray.get(self.actors[slot].pid.remote(), timeout=5)
-        except Exception:  # the actor is gone (RayActorError) or unresponsive
+    def _replace(self, slot: int, dead: Any, new_actor: Any) -> None:
+        """A dead worker's actor is replaced once, however many of its units come back: the
+        first of them finds the dead actor still in its slot, the others its replacement.
+        (No call to the actor to ask: that would block the loop while it times out.)"""
+        if self.actors[slot] is dead:
             self.actors[slot] = new_actor()
             self.restarts += 1
 

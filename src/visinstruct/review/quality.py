@@ -12,6 +12,7 @@ unreviewed rest: the flagged ones were chosen because they looked wrong.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -51,25 +52,41 @@ def _draw_key(seed: int, instruction_id: str) -> str:
 
 
 def build_sample_plan(store: Store, rate: float, seed: int) -> SamplePlan:
-    """Replace the project's sampling plan with every flagged item plus a stratified sample."""
+    """Replace the project's sampling plan with every flagged item plus a stratified sample.
+
+    Streams in two passes over the instructions: the first counts each stratum (and keeps
+    the flagged ones, all of which are in the plan), the second keeps, per stratum, only the
+    ``k`` smallest draw keys seen so far. Memory is the plan's, not the dataset's."""
     if not 0 < rate <= 1:
         raise ValueError(f"sample rate must be in (0, 1], got {rate}")
-    rest: dict[str, list[str]] = defaultdict(list)
+    sizes: dict[str, int] = defaultdict(int)
     flagged: dict[str, list[str]] = defaultdict(list)
-    for instruction_id, stratum, is_flagged in store.review_strata():
-        (flagged if is_flagged else rest)[stratum].append(instruction_id)
+    for instruction_id, stratum, is_flagged in store.iter_review_strata():
+        if is_flagged:
+            flagged[stratum].append(instruction_id)
+        else:
+            sizes[stratum] += 1
+    wanted = {s: min(n, math.ceil(rate * n)) for s, n in sizes.items()}
+    best: dict[str, list[tuple[int, str]]] = defaultdict(list)  # max-heaps of (-key, id)
+    for instruction_id, stratum, is_flagged in store.iter_review_strata():
+        if is_flagged or not wanted[stratum]:
+            continue
+        entry = (-int(_draw_key(seed, instruction_id), 16), instruction_id)
+        heap = best[stratum]
+        if len(heap) < wanted[stratum]:
+            heapq.heappush(heap, entry)
+        elif entry > heap[0]:
+            heapq.heapreplace(heap, entry)
     rows = [(i, s, "flagged", len(ids)) for s, ids in flagged.items() for i in ids]
-    sampled = 0
-    for stratum, ids in rest.items():
-        k = min(len(ids), math.ceil(rate * len(ids)))
-        chosen = sorted(ids, key=lambda i: _draw_key(seed, i))[:k]
-        rows += [(i, stratum, "sample", len(ids)) for i in chosen]
-        sampled += k
+    for stratum in sizes:
+        chosen = sorted(best[stratum], reverse=True)  # smallest draw key first
+        rows += [(i, stratum, "sample", sizes[stratum]) for _, i in chosen]
+    sampled = sum(wanted.values())
     store.replace_review_sample(rows)
     return SamplePlan(
         flagged=len(rows) - sampled,
         sampled=sampled,
-        strata=len(rest),
+        strata=len(sizes),
         rate=rate,
         seed=seed,
     )

@@ -73,6 +73,38 @@ class ImagesMixin(StoreCore):
                 (_json([line.model_dump() for line in lines]), engine, image_id),
             )
 
+    def set_ocr_many(self, items: Sequence[tuple[str, Sequence[OcrLine], str]]) -> None:
+        """:meth:`set_ocr` for many (image id, lines, engine), in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE images SET ocr = ?, ocr_engine = ? WHERE id = ?",
+                [(_json([x.model_dump() for x in lines]), e, i) for i, lines, e in items],
+            )
+
+    def count_ocr_pending(self, engine: str, skip_domains: Sequence[str]) -> tuple[int, int]:
+        """Images not read by ``engine``: (to read, in ``skip_domains``)."""
+        skip = f"domain IN ({','.join('?' * len(skip_domains))})" if skip_domains else "0"
+        row = self._db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({skip}), 0) FROM images "
+            "WHERE ocr_engine IS NULL OR ocr_engine != ?",
+            (*skip_domains, engine),
+        ).fetchone()
+        return int(row[0]) - int(row[1]), int(row[1])
+
+    def ocr_pending_page(
+        self, engine: str, skip_domains: Sequence[str], after: int, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(row number, id, path) of up to ``limit`` images not read by ``engine`` nor in
+        ``skip_domains``, in collection order after row ``after``: a pass pages through them
+        at the cost of one page each, however large the collection."""
+        keep = f"AND domain NOT IN ({','.join('?' * len(skip_domains))}) " if skip_domains else ""
+        rows = self._db.execute(
+            "SELECT rowid, id, path FROM images WHERE rowid > ? "
+            f"AND (ocr_engine IS NULL OR ocr_engine != ?) {keep}ORDER BY rowid LIMIT ?",
+            (after, engine, *skip_domains, limit),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def ocr_engine_of(self, image_id: str) -> str | None:
         """The engine whose OCR lines the image holds, or None if it was never read."""
         row = self._db.execute("SELECT ocr_engine FROM images WHERE id = ?", (image_id,))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from visinstruct.records import (
@@ -131,6 +131,78 @@ class LedgerMixin(StoreCore):
             )
             calls_in(db, calls)
         return missing
+
+    def batch_row(self, local_id: int) -> dict[str, Any] | None:
+        """One journalled batch, whatever its status."""
+        row = self._db.execute(
+            "SELECT id, endpoint, input_file_id, batch_id, status, created_at, updated_at "
+            "FROM batches WHERE id = ?",
+            (local_id,),
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def batch_claim(self, local_id: int, claim: str, stale_before: float) -> bool:
+        """Take the right to create an uploaded batch: ``claim`` goes where its remote id
+        will go, unless another live claim (newer than ``stale_before``) holds it already.
+        Several processes sharing the journal (Ray workers) thus create a batch once."""
+        cur = self._db.execute(
+            "UPDATE batches SET batch_id = ?, updated_at = ? WHERE id = ? AND status = 'uploaded' "
+            "AND (batch_id IS NULL OR (batch_id LIKE 'claim:%' AND updated_at < ?))",
+            (claim, time.time(), local_id, stale_before),
+        )
+        return cur.rowcount == 1
+
+    def batch_release(self, local_id: int, claim: str) -> None:
+        """Give up a claim to create a batch (its creation failed): the next process to try
+        claims it at once, and looks for it in the account's list before creating it."""
+        self._db.execute(
+            "UPDATE batches SET batch_id = NULL WHERE id = ? AND batch_id = ?", (local_id, claim)
+        )
+
+    def batch_settle(
+        self,
+        local_id: int,
+        remote_status: str,
+        answers: Sequence[tuple[str, str]],
+        calls: Mapping[str, ModelCall],
+    ) -> tuple[list[str], list[str]] | None:
+        """Keep a downloaded batch's answers (custom id, reply JSON), mark its other requests
+        missing and close it, all at once. Only requests still pending *in this batch* change,
+        and only those get their ledger row from ``calls``, so however many processes download
+        the same batch, each answered request is billed once. Returns (newly answered, missing)
+        custom ids, or None when the batch was closed already."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM batches WHERE id = ?", (local_id,)).fetchone()
+            if row is None or row[0] == "finished":
+                return None
+            newly = [
+                cid
+                for cid, reply in answers
+                if db.execute(
+                    "UPDATE batch_requests SET state = 'answered', reply = ? "
+                    "WHERE custom_id = ? AND batch = ? AND state = 'pending'",
+                    (reply, cid, local_id),
+                ).rowcount
+                == 1
+            ]
+            missing = [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT custom_id FROM batch_requests WHERE batch = ? AND state = 'pending'",
+                    (local_id,),
+                )
+            ]
+            db.execute(
+                "UPDATE batch_requests SET state = 'missing' WHERE batch = ? AND state = 'pending'",
+                (local_id,),
+            )
+            db.execute(
+                "UPDATE batches SET status = 'finished', remote_status = ?, updated_at = ? "
+                "WHERE id = ?",
+                (remote_status, time.time(), local_id),
+            )
+            calls_in(db, [calls[cid] for cid in newly if cid in calls])
+        return newly, missing
 
     def batch_requests_of(self, local_id: int) -> list[tuple[str, str, str]]:
         """(custom id, stage, unit key) of the requests a batch holds."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from visinstruct.errors import StoreError
@@ -490,6 +490,16 @@ class ReviewMixin(StoreCore):
             f"(i.review_status = 'flagged' OR {_ANY_FAILED_CHECK}) FROM instructions i"
         )
         return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
+
+    def iter_review_strata(self) -> Iterator[tuple[str, str, bool]]:
+        """:meth:`review_strata`, streamed from the cursor (a sampling plan reads it twice
+        rather than holding every instruction id)."""
+        rows = self._db.execute(
+            "SELECT i.id, i.domain || '/' || i.kind || '/' || i.language, "
+            f"(i.review_status = 'flagged' OR {_ANY_FAILED_CHECK}) FROM instructions i"
+        )
+        for r in rows:
+            yield str(r[0]), str(r[1]), bool(r[2])
 
     def replace_review_sample(self, rows: Sequence[tuple[str, str, str, int]]) -> None:
         """Replace the sampling plan: (instruction id, stratum, reason, stratum size) rows."""
