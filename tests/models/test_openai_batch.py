@@ -232,7 +232,7 @@ def test_a_crash_between_create_and_record_finds_the_batch_among_many(
     with FakeOpenAIServer(engine_responder, batch_polls=10**6) as server:
         with Project(tmp_path / "p", _config(pictures, server)) as project:
             project.collect()
-            _crash_while_waiting(project)
+            _crash_while_waiting(project, server)
             assert len(server.batch_inputs) == 1
             # The process died after POST /batches, before it journalled the id, holding the
             # claim to create it; meanwhile 150 newer batches of other work reached the account.
