@@ -173,6 +173,71 @@ def _store_caption(store: Any, config: Any, image_id: str) -> None:
     store.complete_unit("caption", image_id, caption_hash, [record])
 
 
+# -- the HTTP clients alone (how the client was chosen) -------------------------------------
+
+
+async def _transport_calls(name: str, url: str, calls: int, concurrency: int) -> float:
+    """Client CPU ms per POST of a chat-sized body with ``name``'s client, after a warm-up
+    round that opens every connection."""
+    body = json.dumps({"model": "bench-model", "messages": [{"role": "user", "content": "x" * 500}],
+                       "max_tokens": 128}).encode()  # fmt: skip
+    headers = {"Authorization": "Bearer bench", "User-Agent": "visinstruct"}
+    post: Any
+    close: Any
+    if name == "httpx":
+        import httpx
+
+        hx = httpx.AsyncClient(
+            headers=headers, trust_env=False, timeout=httpx.Timeout(2.0, connect=10.0),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )  # fmt: skip
+
+        async def post() -> None:
+            r = await hx.post(url + "/chat/completions", content=body,
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+            r.raise_for_status()
+
+        close = hx.aclose
+    else:
+        from visinstruct.models.endpoint import EndpointClient
+
+        client = EndpointClient(url, headers, connect_s=10.0, first_byte_s=2.0,
+                                max_connections=concurrency, env={})  # fmt: skip
+
+        async def post() -> None:
+            assert (await client.request("POST", "/chat/completions", body)).status == 200
+
+        close = client.aclose
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await post()
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))  # warm-up: open connections
+    cpu0 = time.process_time()
+    await asyncio.gather(*(one() for _ in range(calls)))
+    cpu = time.process_time() - cpu0
+    await close()
+    return cpu / calls * 1000
+
+
+def transports(names: Sequence[str], calls: int, concurrency: int) -> dict[str, float]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "fastserver.py"), "--port", str(port), "--latency", "0.05",
+         "--jitter", "0"], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    server.stdout.readline()
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        return {n: asyncio.run(_transport_calls(n, url, calls, concurrency)) for n in names}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+
+
 # -- one case: a server process and a client process ----------------------------------------
 
 
@@ -246,6 +311,11 @@ def main() -> None:
     ):  # fmt: skip
         c.add_argument(name, type=kind, default=default)
     c.add_argument("--stage", choices=STAGES, default="echo")
+    t = sub.add_parser("transports", help="client CPU per call of each HTTP client alone")
+    t.add_argument("--names", nargs="+", default=["aiohttp", "httpx"])
+    t.add_argument("--calls", type=int, default=2000)
+    t.add_argument("--concurrency", type=int, default=64)
+    t.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
@@ -255,6 +325,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "client":
         print(json.dumps(client(args)))
+        return
+    if args.command == "transports":
+        for i in range(args.repeat):
+            figures = transports(args.names, args.calls, args.concurrency)
+            print(json.dumps({"round": i + 1, "cpu_ms_per_call": figures}), flush=True)
         return
     rows = []
     faults = ((0.0, 0.0),) if args.no_faults else ((0.0, 0.0), (0.05, 0.01))

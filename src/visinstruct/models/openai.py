@@ -24,8 +24,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import (
     FatalModelError,
@@ -34,15 +32,17 @@ from visinstruct.errors import (
     TransientModelError,
     UnitError,
 )
-from visinstruct.models._http import (
+from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message, ModelBackend
+from visinstruct.models.endpoint import (
+    EndpointClient,
     HttpReply,
+    WireCertificateError,
     WireConnectError,
     WireError,
+    WireProxyError,
     WireTimeout,
     WireUnsupportedURL,
-    open_pool,
 )
-from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message, ModelBackend
 from visinstruct.models.images import encode_image, image_tokens
 from visinstruct.models.ratelimit import (
     Clock,
@@ -65,6 +65,8 @@ within a one-second window, which is what keeps a server's per-second limit from
 _MAX_RETRY_AFTER_S = 300.0
 _JSON_DOWNGRADE: dict[str, Literal["object", "off"]] = {"schema": "object", "object": "off"}
 _TOP_LOGPROBS = 5  # alternatives per token when a request asks for log-probabilities
+_NOT_CHAT = frozenset({405, 501})
+"""Statuses that say the URL has no chat route at all: a wrong endpoint, not a busy one."""
 _JSON_REFUSAL = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 
 log = logging.getLogger("visinstruct.models")
@@ -190,9 +192,10 @@ def _usage_int(usage: Any, key: str) -> int | None:
 class OpenAIBackend(ModelBackend):
     """Chat completions over HTTP with pacing, retries, JSON-mode fallback and a ledger.
 
-    ``env`` defaults to ``os.environ``; ``transport``, ``sleep``, ``clock`` and ``rng`` are the
-    seams tests use. ``backoff_base_s``/``backoff_cap_s`` shape the full-jitter backoff. Pass
-    ``limiter`` to share one endpoint's quota between backends (e.g. two roles, one server).
+    ``env`` defaults to ``os.environ`` (keys, ``OPENAI_BASE_URL``, proxies, CA certificates);
+    ``sleep``, ``clock`` and ``rng`` are the seams tests use. ``backoff_base_s`` and
+    ``backoff_cap_s`` shape the full-jitter backoff. Pass ``limiter`` to share one endpoint's
+    quota between backends (e.g. two roles, one server).
     """
 
     name: ClassVar[str] = "openai"
@@ -203,7 +206,6 @@ class OpenAIBackend(ModelBackend):
         role: Role,
         *,
         env: Mapping[str, str] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         backoff_base_s: float = 0.5,
@@ -235,15 +237,19 @@ class OpenAIBackend(ModelBackend):
         headers = {"User-Agent": "visinstruct"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        # One pool for the backend's life: connections stay warm between calls.
-        self._http = open_pool(
-            self._base_url,
-            headers,
-            connect_s=spec.connect_timeout_s,
-            first_byte_s=spec.timeout_s,
-            max_connections=spec.concurrency,
-            transport=transport,
-        )
+        # One client for the backend's life: connections stay warm between calls.
+        try:
+            self._http = EndpointClient(
+                self._base_url,
+                headers,
+                connect_s=spec.connect_timeout_s,
+                first_byte_s=spec.timeout_s,
+                max_connections=spec.concurrency,
+                env=env,
+                ca_bundle=spec.ca_bundle,
+            )
+        except WireCertificateError as exc:  # a CA file that cannot be read
+            raise FatalModelError(f"models.{role}: {exc}") from exc
 
     @property
     def endpoint(self) -> str:
@@ -325,6 +331,21 @@ class OpenAIBackend(ModelBackend):
                 "OPENAI_BASE_URL, e.g. http://localhost:8000/v1"
             )
             return _Outcome("fatal", message, cause=exc)
+        if isinstance(exc, WireCertificateError):  # every call would fail the same way
+            message = (
+                f"{self._endpoint}: {detail}. If the endpoint uses a private CA, set "
+                f"models.{self.role}.ca_bundle (or SSL_CERT_FILE / SSL_CERT_DIR) to its CA "
+                "certificate (PEM); check that the host in base_url is the one the "
+                "certificate names"
+            )
+            return _Outcome("fatal", message, cause=exc)
+        if isinstance(exc, WireProxyError):
+            message = (
+                f"cannot reach {self._endpoint} through the proxy: {detail}: check "
+                "HTTPS_PROXY / HTTP_PROXY (credentials as http://user:password@host:port), "
+                "or add the host to NO_PROXY"
+            )
+            return _Outcome("fatal", message, exc.status, cause=exc)
         if isinstance(exc, WireConnectError):
             message = f"cannot connect: {detail}"
             return _Outcome("transient", message, unreachable=True, cause=exc)
@@ -352,6 +373,13 @@ class OpenAIBackend(ModelBackend):
                 f"model name and base_url/OPENAI_BASE_URL (server said: {said})"
             )
             return _Outcome("fatal", message, status, raw)
+        if status in _NOT_CHAT:
+            message = (
+                f"{where}/chat/completions answered HTTP {status}: this is not an "
+                "OpenAI-compatible chat-completions endpoint; check base_url / OPENAI_BASE_URL "
+                f"(it usually ends in /v1) (server said: {said})"
+            )
+            return _Outcome("fatal", message, status, raw)
         if status == 400 and mode != "off" and _JSON_REFUSAL.search(raw):
             return _Outcome("downgrade", f"HTTP 400, json_mode {mode!r} refused: {said}", 400, raw)
         if status in (408, 429) or status >= 500:
@@ -360,8 +388,9 @@ class OpenAIBackend(ModelBackend):
         return _Outcome("error", f"{where} answered HTTP {status}: {said}", status, raw)
 
     def _judge_body(self, raw: str, status: int, prepared: _Prepared) -> _Outcome:
-        """A 2xx is only a success if it is a chat completion; proxies and overloaded servers
-        sometimes answer 200 with an HTML page or a truncated body, which is worth a retry."""
+        """A 2xx is only a success if it is a chat completion. A truncated or incomplete JSON
+        body (an overloaded server, a proxy cutting the stream) is worth a retry; a body that
+        is not JSON at all (an HTML page) means the URL is not a chat endpoint: stop."""
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
@@ -369,6 +398,14 @@ class OpenAIBackend(ModelBackend):
             if not isinstance(message, dict):
                 raise TypeError("message is not an object")
         except (ValueError, KeyError, IndexError, TypeError) as exc:
+            if isinstance(exc, ValueError) and raw.strip() and raw.lstrip()[0] not in "{[":
+                what = (
+                    f"{self._endpoint}/chat/completions answered HTTP {status} with something "
+                    f"that is not JSON ({_server_says(raw)[:120]!r}): this is not an "
+                    "OpenAI-compatible chat-completions endpoint; check base_url / "
+                    "OPENAI_BASE_URL (it usually ends in /v1)"
+                )
+                return _Outcome("fatal", self._redact(what), status, raw)
             what = f"HTTP {status} but not a chat completion ({type(exc).__name__}: {exc})"
             return _Outcome("transient", self._redact(what), status, raw)
         text = _content_text(message.get("content"))

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 
 from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import FatalModelError, ModelError, TransientModelError
-from visinstruct.models._http import HttpReply, WireError
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse
+from visinstruct.models.endpoint import HttpReply, WireError
 from visinstruct.models.openai import OpenAIBackend, _Prepared, _server_says
 from visinstruct.records import ModelCall, content_id
 from visinstruct.store.sqlite import Store
