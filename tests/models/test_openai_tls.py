@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import ssl
 import subprocess
@@ -21,6 +22,7 @@ import trustme
 from visinstruct.config import ModelSpec
 from visinstruct.errors import FatalModelError, ModelError
 from visinstruct.models.base import CallContext, ChatRequest, Message
+from visinstruct.models.endpoint import tls_context
 from visinstruct.models.openai import OpenAIBackend
 from visinstruct.records import ModelCall
 
@@ -252,3 +254,14 @@ def test_a_proxy_that_refuses_the_tunnel_stops_at_once(
     assert "HTTPS_PROXY" in str(error)
     assert [r.outcome for r in rows] == ["fatal"]
     assert tls_server.requests == []
+
+
+def test_ssl_cert_file_adds_to_the_system_store(
+    ca_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = len(tls_context({}).get_ca_certs())
+    if not system:
+        pytest.skip("this machine has no system CA certificates")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # replaces OpenSSL's default paths
+    assert len(ssl.create_default_context().get_ca_certs()) == 1  # what OpenSSL alone does
+    assert len(tls_context(os.environ).get_ca_certs()) == system + 1  # ours beside the system's

@@ -28,6 +28,7 @@ What this module adds is policy, in one place:
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import urllib.request
 from collections.abc import Mapping
@@ -46,6 +47,7 @@ __all__ = [
     "WireConnectError",
     "WireError",
     "WireProxyError",
+    "WireTLSError",
     "WireTimeout",
     "WireUnsupportedURL",
     "proxy_for",
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 KEEPALIVE_S = 4.0
+_DROPPED = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ConnectionError)
 
 
 class WireError(Exception):
@@ -72,7 +75,11 @@ class WireUnsupportedURL(WireError):
 
 
 class WireCertificateError(WireError):
-    """The server's TLS certificate is not trusted, or TLS could not be set up at all."""
+    """The server's TLS certificate is not trusted (or a CA file cannot be read)."""
+
+
+class WireTLSError(WireError):
+    """The TLS handshake failed for a reason other than trust (e.g. no TLS on that port)."""
 
 
 class WireProxyError(WireError):
@@ -101,15 +108,17 @@ def tls_context(env: Mapping[str, str], ca_bundle: str | None = None) -> ssl.SSL
     roots only when the system store is empty (some Python builds ship without one)."""
     context = ssl.create_default_context()
     defaults = ssl.get_default_verify_paths()
-    # OpenSSL's default paths are *replaced* by SSL_CERT_FILE/DIR in the process environment;
-    # loading the compiled-in ones explicitly keeps the system store beside them.
-    for cafile in (defaults.openssl_cafile,):
-        if cafile and Path(cafile).is_file():
-            context.load_verify_locations(cafile=cafile)
-    if defaults.openssl_capath and Path(defaults.openssl_capath).is_dir():
-        context.load_verify_locations(capath=defaults.openssl_capath)
-    if not context.cert_store_stats()["x509_ca"] and not Path("/etc/ssl/certs").is_dir():
-        try:
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        # Set in this process, they *replaced* OpenSSL's default paths just now; load the
+        # compiled-in ones too, so the system store stays beside them.
+        if defaults.openssl_cafile and Path(defaults.openssl_cafile).is_file():
+            context.load_verify_locations(cafile=defaults.openssl_cafile)
+        if defaults.openssl_capath and Path(defaults.openssl_capath).is_dir():
+            context.load_verify_locations(capath=defaults.openssl_capath)
+    if not context.cert_store_stats()["x509_ca"] and not (
+        defaults.capath and Path(defaults.capath).is_dir()
+    ):
+        try:  # a Python build without a system store (e.g. python.org's on macOS)
             import certifi
 
             context.load_verify_locations(cafile=certifi.where())
@@ -254,7 +263,9 @@ class EndpointClient:
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return WireCertificateError(f"certificate not trusted: {exc.certificate_error}")
         if isinstance(exc, aiohttp.ClientConnectorSSLError):
-            return WireCertificateError(f"TLS handshake failed: {exc.os_error}")
+            if isinstance(exc.os_error, _DROPPED):  # the peer hung up mid-handshake: may pass
+                return WireConnectError(f"connection dropped during the TLS handshake: {exc}")
+            return WireTLSError(f"TLS handshake failed: {exc.os_error}")
         if isinstance(exc, aiohttp.ClientHttpProxyError):
             message = f"proxy {self.proxy} answered {exc.status} {exc.message}"
             return WireProxyError(message, exc.status)
