@@ -5,12 +5,15 @@ before any reply byte; and the proxy choice from the environment."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from visinstruct.models.endpoint import (
     EndpointClient,
+    WireConnectError,
     WireError,
     WireTimeout,
     WireUnsupportedURL,
@@ -206,3 +209,33 @@ def test_proxy_choice_follows_the_environment(
     url: str, env: dict[str, str], expected: str | None
 ) -> None:
     assert proxy_for(url, env) == expected
+
+
+def test_connect_timeout_is_its_own_bound() -> None:
+    """A listener whose accept queue is full drops new SYNs, so connecting hangs: the client
+    gives up after ``connect_s``, not after the (longer) first-byte timeout."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(2)]
+        for filler in fillers:  # never blocks: the second one's SYN is dropped too
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        client = EndpointClient(
+            f"http://127.0.0.1:{port}/v1", {}, connect_s=0.3, first_byte_s=30,
+            max_connections=1, env={},
+        )  # fmt: skip
+
+        async def call() -> None:
+            try:
+                await client.request("POST", "/x", b"{}")
+            finally:
+                await client.aclose()
+
+        t0 = time.monotonic()
+        with pytest.raises(WireConnectError, match=r"connect timeout after 0\.3s"):
+            asyncio.run(asyncio.wait_for(call(), 10))
+        assert time.monotonic() - t0 < 3
+        for filler in fillers:
+            filler.close()
