@@ -170,13 +170,22 @@ class ConnectProxy:
         self.port = 0
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self._loop.run_until_complete(self._serve())
+        self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
-        self._loop.run_forever()
+        await self._stop.wait()
         server.close()
-        self._loop.run_until_complete(server.wait_closed())
+        # Tunnels still open (kept-alive client connections) end with the proxy.
+        tunnels = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tunnels:
+            task.cancel()
+        await asyncio.gather(*tunnels, return_exceptions=True)
+        await server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -207,7 +216,7 @@ class ConnectProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(5)
 
     @property
