@@ -231,6 +231,19 @@ async def _transport_calls(name: str, url: str, calls: int, concurrency: int) ->
     return cpu / calls * 1000
 
 
+def _wait_listening(port: int, timeout: float = 10.0) -> None:
+    """The server says "listening" before it binds: wait until it accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def transports(names: Sequence[str], calls: int, concurrency: int) -> dict[str, float]:
     port = _free_port()
     server = subprocess.Popen(
@@ -239,6 +252,7 @@ def transports(names: Sequence[str], calls: int, concurrency: int) -> dict[str, 
     )  # fmt: skip
     assert server.stdout is not None
     server.stdout.readline()
+    _wait_listening(port)
     try:
         url = f"http://127.0.0.1:{port}/v1"
         return {n: asyncio.run(_transport_calls(n, url, calls, concurrency)) for n in names}
@@ -264,6 +278,7 @@ def run_case(
     )  # fmt: skip
     assert server.stdout is not None
     server.stdout.readline()  # "listening on ..."
+    _wait_listening(port)
     try:
         out = subprocess.run(
             [sys.executable, __file__, "client", "--port", str(port), "--calls", str(calls),
