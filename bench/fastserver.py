@@ -21,9 +21,13 @@ import asyncio
 import json
 import random
 import signal
+import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 _REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
 _COMPLETION = json.dumps(
@@ -69,7 +73,10 @@ class BenchServer:
         error_rate: float = 0.0,
         hang_rate: float = 0.0,
         seed: int = 0,
+        responder: Callable[[dict[str, Any]], str] | None = None,
     ):
+        self.responder = responder
+        """Builds the reply's content from the request body; None: the fixed completion."""
         self.per_second = None if rpm is None else rpm / 60.0
         self.latency = latency
         self.jitter = jitter
@@ -98,7 +105,15 @@ class BenchServer:
             return "error"
         return ""
 
-    async def _respond(self, n: int, now: float) -> tuple[int, bytes, str] | None:
+    def _completion(self, request: bytes) -> bytes:
+        if self.responder is None:
+            return _COMPLETION
+        content = self.responder(json.loads(request))
+        data = json.loads(_COMPLETION)
+        data["choices"][0]["message"]["content"] = content
+        return json.dumps(data, ensure_ascii=False).encode()
+
+    async def _respond(self, n: int, now: float, request: bytes) -> tuple[int, bytes, str] | None:
         c = self.counters
         if not self._admit(now):
             c.rate_limited += 1
@@ -114,7 +129,7 @@ class BenchServer:
             return 500, b'{"error":{"message":"server error","type":"server_error"}}', ""
         c.ok += 1
         c.last = time.monotonic()
-        return 200, _COMPLETION, ""
+        return 200, self._completion(request), ""
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -125,13 +140,12 @@ class BenchServer:
                     name, _, value = line.partition(b":")
                     if name.strip().lower() == b"content-length":
                         length = int(value)
-                if length:
-                    await reader.readexactly(length)
+                request = await reader.readexactly(length) if length else b"{}"
                 c = self.counters
                 c.requests += 1
                 now = time.monotonic()
                 c.first = c.first or now
-                answer = await self._respond(c.requests, now)
+                answer = await self._respond(c.requests, now, request)
                 if answer is None:
                     await asyncio.sleep(3600)  # a hang: the client has to give up
                     return
@@ -186,7 +200,17 @@ def main() -> None:
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--hang-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reply", choices=("fixed", "engine"), default="fixed",
+        help="engine: answer generation prompts with instructions (tests/responders.py)",
+    )  # fmt: skip
     args = parser.parse_args()
+    responder = None
+    if args.reply == "engine":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from responders import engine_responder
+
+        responder = engine_responder
     server = BenchServer(
         rpm=args.rpm,
         latency=args.latency,
@@ -194,6 +218,7 @@ def main() -> None:
         error_rate=args.error_rate,
         hang_rate=args.hang_rate,
         seed=args.seed,
+        responder=responder,
     )
     print(f"listening on {args.host}:{args.port}", flush=True)
     asyncio.run(serve(server, args.host, args.port, None))

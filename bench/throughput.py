@@ -9,11 +9,15 @@ itself is a minimal text-only stage (one call per unit, one caption record per u
 figures are the engine's overhead, not prompt building or image encoding.
 
 Reported per case: calls/s as a fraction of the ceiling min(rpm/60, concurrency/latency)
-(time from the run's start to its last commit), client CPU ms per unit (process CPU time of
-the client process only, store writes included), the client's peak RSS, units lost (not done)
-and duplicated (records or ok calls beyond one per unit), and the share of calls answered 429.
+(time from the run's start to its last commit, and from the first call's start to the last
+commit), client CPU ms per unit (process CPU time of the client process only, store writes
+included), the client's peak RSS, units lost (not done) and duplicated (records or ok calls
+beyond one per unit), the share of calls answered 429, and the requests the server saw beside
+the ledger's rows (equal when nothing is sent unrecorded).
 
-    python bench/throughput.py [--calls 2000] [--write bench/RESULTS.md]
+    python bench/throughput.py [--calls 2000] [--stages generate echo] [--rpm 6000 1200]
+                               [--no-faults | --faults-only] [--out rows.json]
+    python bench/throughput.py transports [--names aiohttp httpx]   # the HTTP clients alone
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,7 @@ from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent
 LATENCY = 0.3
+STAGES = ("echo", "generate")
 
 
 def _free_port() -> int:
@@ -47,8 +53,9 @@ def _free_port() -> int:
 
 
 def client(args: argparse.Namespace) -> dict[str, Any]:
-    from visinstruct.config import ExecutorConfig, ModelsConfig, ModelSpec, ProjectConfig, Role
+    from visinstruct.config import ModelSpec, ProjectConfig, Role
     from visinstruct.executors import LocalExecutor, WorkUnit
+    from visinstruct.generate import GenerateStage
     from visinstruct.models.base import CallContext, ChatRequest, Message
     from visinstruct.models.registry import create_backend
     from visinstruct.records import Caption, ImageRecord, Record
@@ -100,21 +107,31 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
         timeout_s=args.timeout,
         max_retries=8,
     )
-    config = ProjectConfig(
-        models=ModelsConfig(captioner=spec),
-        executor=ExecutorConfig(flush_units=args.flush_units, flush_ms=args.flush_ms),
+    role: Role = "generator" if args.stage == "generate" else "captioner"
+    config = ProjectConfig.model_validate(
+        {
+            "models": {role: spec.model_dump()},
+            "executor": {"flush_units": args.flush_units, "flush_ms": args.flush_ms},
+            "generate": {"languages": ["en"], "format": "json", "layout": "combined"},
+        }
     )
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
         for i in range(args.calls):  # the images the captions belong to (setup, not timed)
             key = f"img{i:07d}"
             image = ImageRecord(
-                id=key, path=f"/nonexistent/{key}.jpg", domain="bench", width=8, height=8,
+                id=key, path=f"/nonexistent/{key}.jpg", domain="landmark", width=8, height=8,
                 format="JPEG", bytes=100, phash="0" * 16, source="bench",
             )  # fmt: skip
             store.record_image(image, 100, 0.0)
-        backend = create_backend(spec, "captioner", env={})
-        stage = EchoStage(config, store, backend)
+            if args.stage == "generate":
+                _store_caption(store, config, key)
+        backend = create_backend(spec, role, env={})
+        stage: ModelStage
+        if args.stage == "generate":
+            stage = GenerateStage(config, store, backend)
+        else:
+            stage = EchoStage(config, store, backend)
 
         async def go() -> None:
             try:
@@ -125,12 +142,19 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
         cpu0, t0 = time.process_time(), time.perf_counter()
         asyncio.run(go())
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        done = store.unit_counts("bench", stage.config_hash).done
-        records = store.count_captions(stage.config_hash)
-        totals = store.call_totals("bench")
+        ended = time.time()  # the run returns after its last commit
+        with sqlite3.connect(Path(tmp) / "bench.db") as db:  # read-only look at the ledger
+            [(first_call,)] = db.execute("SELECT MIN(started_at) FROM calls").fetchall()
+        done = store.unit_counts(stage.name, stage.config_hash).done
+        if args.stage == "generate":
+            records = store.count_instructions(stage.config_hash)
+        else:
+            records = store.count_captions(stage.config_hash)
+        totals = store.call_totals(stage.name)
         store.close()
     return {
         "wall_s": wall,
+        "first_call_to_last_commit_s": ended - first_call,
         "cpu_ms_per_unit": cpu / args.calls * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "done": done,
@@ -141,27 +165,125 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _store_caption(store: Any, config: Any, image_id: str) -> None:
+    """A finished caption for ``image_id``, so generation has its input (setup, not timed)."""
+    from visinstruct.caption import CaptionStage
+    from visinstruct.records import Caption
+
+    sys.path.insert(0, str(ROOT.parent / "tests"))
+    from responders import caption_for
+
+    caption_hash = CaptionStage.hash_of(config)
+    text = caption_for(image_id)
+    record = Caption(
+        id=Caption.make_id(image_id, caption_hash, text), image_id=image_id, text=text,
+        language="en", model="bench", prompt_version="v1", config_hash=caption_hash,
+    )  # fmt: skip
+    store.complete_unit("caption", image_id, caption_hash, [record])
+
+
+# -- the HTTP clients alone (how the client was chosen) -------------------------------------
+
+
+async def _transport_calls(name: str, url: str, calls: int, concurrency: int) -> float:
+    """Client CPU ms per POST of a chat-sized body with ``name``'s client, after a warm-up
+    round that opens every connection."""
+    body = json.dumps({"model": "bench-model", "messages": [{"role": "user", "content": "x" * 500}],
+                       "max_tokens": 128}).encode()  # fmt: skip
+    headers = {"Authorization": "Bearer bench", "User-Agent": "visinstruct"}
+    post: Any
+    close: Any
+    if name == "httpx":
+        import httpx
+
+        hx = httpx.AsyncClient(
+            headers=headers, trust_env=False, timeout=httpx.Timeout(2.0, connect=10.0),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )  # fmt: skip
+
+        async def post() -> None:
+            r = await hx.post(url + "/chat/completions", content=body,
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+            r.raise_for_status()
+
+        close = hx.aclose
+    else:
+        from visinstruct.models.endpoint import EndpointClient
+
+        client = EndpointClient(url, headers, connect_s=10.0, first_byte_s=2.0,
+                                max_connections=concurrency, env={})  # fmt: skip
+
+        async def post() -> None:
+            assert (await client.request("POST", "/chat/completions", body)).status == 200
+
+        close = client.aclose
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await post()
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))  # warm-up: open connections
+    cpu0 = time.process_time()
+    await asyncio.gather(*(one() for _ in range(calls)))
+    cpu = time.process_time() - cpu0
+    await close()
+    return cpu / calls * 1000
+
+
+def _wait_listening(port: int, timeout: float = 10.0) -> None:
+    """The server says "listening" before it binds: wait until it accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def transports(names: Sequence[str], calls: int, concurrency: int) -> dict[str, float]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "fastserver.py"), "--port", str(port), "--latency", "0.05",
+         "--jitter", "0"], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    server.stdout.readline()
+    _wait_listening(port)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        return {n: asyncio.run(_transport_calls(n, url, calls, concurrency)) for n in names}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+
+
 # -- one case: a server process and a client process ----------------------------------------
 
 
 def run_case(
     calls: int, rpm: float, concurrency: int, *, error_rate: float = 0.0, hang_rate: float = 0.0,
-    timeout: float = 2.0, flush_units: int = 256, flush_ms: float = 0.0,
+    timeout: float = 2.0, flush_units: int = 256, flush_ms: float = 0.0, stage: str = "echo",
 ) -> dict[str, Any]:  # fmt: skip
     port = _free_port()
+    reply = "engine" if stage == "generate" else "fixed"
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "fastserver.py"), "--port", str(port), "--rpm", str(rpm),
          "--latency", str(LATENCY), "--jitter", "0.05", "--error-rate", str(error_rate),
-         "--hang-rate", str(hang_rate)],
+         "--hang-rate", str(hang_rate), "--reply", reply],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert server.stdout is not None
     server.stdout.readline()  # "listening on ..."
+    _wait_listening(port)
     try:
         out = subprocess.run(
             [sys.executable, __file__, "client", "--port", str(port), "--calls", str(calls),
              "--rpm", str(rpm), "--concurrency", str(concurrency), "--timeout", str(timeout),
-             "--flush-units", str(flush_units), "--flush-ms", str(flush_ms)],
+             "--flush-units", str(flush_units), "--flush-ms", str(flush_ms), "--stage", stage],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     finally:
@@ -171,20 +293,23 @@ def run_case(
     ceiling = min(rpm / 60.0, concurrency / LATENCY)
     result.update(
         calls=calls, rpm=rpm, concurrency=concurrency, error_rate=error_rate,
-        hang_rate=hang_rate, timeout=timeout, served=served, ceiling=ceiling,
+        hang_rate=hang_rate, timeout=timeout, served=served, ceiling=ceiling, stage=stage,
         fraction=calls / result["wall_s"] / ceiling,
+        fraction_from_first_call=calls / result["first_call_to_last_commit_s"] / ceiling,
         share_429=served["rate_limited"] / max(1, served["requests"]),
         lost=calls - result["done"],
-        duplicated=max(0, result["records"] - calls) + max(0, served["ok"] - calls),
+        duplicated=max(0, served["ok"] - calls)
+        + (max(0, result["records"] - calls) if stage == "echo" else 0),
     )  # fmt: skip
     return result
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| rpm | concurrency | faults | calls/s | of ceiling | client CPU ms/unit | peak RSS MB "
-        "| lost | duplicated | 429 share | server requests |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| stage | rpm | concurrency | faults | calls/s | of ceiling | of ceiling, first call "
+        "to last commit | client CPU ms/unit | peak RSS MB | lost | duplicated | records "
+        "| 429 share | server requests | ledger rows |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
     for r in rows:
@@ -192,10 +317,12 @@ def table(rows: list[dict[str, Any]]) -> str:
         if r["error_rate"] or r["hang_rate"]:
             faults = f"{r['error_rate']:.0%} 500s, {r['hang_rate']:.0%} hangs"
         lines.append(
-            f"| {r['rpm']:,.0f} | {r['concurrency']} | {faults} | "
-            f"{r['calls'] / r['wall_s']:.1f} | {r['fraction']:.1%} | {r['cpu_ms_per_unit']:.2f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['lost']} | {r['duplicated']} | {r['share_429']:.2%} | "
-            f"{r['served']['requests']} |"
+            f"| {r['stage']} | {r['rpm']:,.0f} | {r['concurrency']} | {faults} | "
+            f"{r['calls'] / r['wall_s']:.1f} | {r['fraction']:.1%} | "
+            f"{r['fraction_from_first_call']:.1%} | {r['cpu_ms_per_unit']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['lost']} | {r['duplicated']} | {r['records']:,} | "
+            f"{r['share_429']:.2%} | "
+            f"{r['served']['requests']} | {r['ledger_calls']} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -210,19 +337,41 @@ def main() -> None:
         ("--timeout", float, 2.0), ("--flush-units", int, 256), ("--flush-ms", float, 0.0),
     ):  # fmt: skip
         c.add_argument(name, type=kind, default=default)
+    c.add_argument("--stage", choices=STAGES, default="echo")
+    t = sub.add_parser("transports", help="client CPU per call of each HTTP client alone")
+    t.add_argument("--names", nargs="+", default=["aiohttp", "httpx"])
+    t.add_argument("--calls", type=int, default=2000)
+    t.add_argument("--concurrency", type=int, default=64)
+    t.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--rpm", type=float, nargs="+", default=[6000.0, 1200.0])
+    parser.add_argument("--no-faults", action="store_true", help="skip the 500s + hangs cases")
+    parser.add_argument("--faults-only", action="store_true", help="only the 500s + hangs cases")
     parser.add_argument("--out", default=None, help="write the JSON rows here")
     args = parser.parse_args()
     if args.command == "client":
         print(json.dumps(client(args)))
         return
+    if args.command == "transports":
+        for i in range(args.repeat):
+            figures = transports(args.names, args.calls, args.concurrency)
+            print(json.dumps({"round": i + 1, "cpu_ms_per_call": figures}), flush=True)
+        return
     rows = []
-    for rpm in (6000.0, 1200.0):
-        for errors, hangs in ((0.0, 0.0), (0.05, 0.01)):
-            row = run_case(args.calls, rpm, args.concurrency, error_rate=errors, hang_rate=hangs)
-            print(json.dumps(row), file=sys.stderr, flush=True)
-            rows.append(row)
+    faults = ((0.0, 0.0),) if args.no_faults else ((0.0, 0.0), (0.05, 0.01))
+    if args.faults_only:
+        faults = ((0.05, 0.01),)
+    for stage in args.stages:
+        for rpm in args.rpm:
+            for errors, hangs in faults:
+                row = run_case(
+                    args.calls, rpm, args.concurrency, error_rate=errors, hang_rate=hangs,
+                    stage=stage,
+                )  # fmt: skip
+                print(json.dumps(row), file=sys.stderr, flush=True)
+                rows.append(row)
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))
     print(table(rows))

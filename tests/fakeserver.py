@@ -23,6 +23,7 @@ import argparse
 import importlib
 import json
 import random
+import ssl
 import sys
 import threading
 import time
@@ -156,8 +157,11 @@ class FakeOpenAIServer:
         batch_polls: int = 1,
         batch_expire_first: int = 0,
         batch_delay_s: float = 0.0,
+        tls: ssl.SSLContext | None = None,
     ):
         self.responder: Responder = responder or default_responder
+        self.tls = tls
+        """A server-side context: the server speaks HTTPS (each handshake in its handler)."""
         self.api_key = api_key
         self.error_rate = error_rate
         self.rate_limit_every = rate_limit_every
@@ -196,6 +200,12 @@ class FakeOpenAIServer:
         self._stopping.clear()
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         httpd = _Server(self._address, handler)
+        if self.tls is not None:
+            # The handshake waits for the first read, in the connection's own thread, so a
+            # client that rejects the certificate never stalls the accept loop.
+            httpd.socket = self.tls.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._httpd = httpd
         self._port = int(httpd.server_address[1])
         # A short poll interval: stop() waits up to one interval, and tests stop servers often.
@@ -233,7 +243,8 @@ class FakeOpenAIServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._address[0]}:{self.port}/v1"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self._address[0]}:{self.port}/v1"
 
     # -- scripting and inspection -------------------------------------------------------
 
@@ -418,7 +429,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up (timeouts, closed pools) are normal here, not worth a traceback."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
 

@@ -75,6 +75,11 @@ class ModelSpec(_Strict):
     concurrency: int = Field(default=8, ge=1, le=4096)
     timeout_s: float = Field(default=120.0, gt=0)
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    ca_bundle: str | None = Field(
+        default=None,
+        description="CA certificates (PEM file or directory) trusted for this endpoint, "
+        "beside the system store; for endpoints behind a private CA.",
+    )
     max_retries: int = Field(default=6, ge=0, le=50)
     price_input_per_1m: float = Field(default=0.0, ge=0)
     price_output_per_1m: float = Field(default=0.0, ge=0)

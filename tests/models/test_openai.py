@@ -348,12 +348,56 @@ def test_hang_times_out_and_is_retried() -> None:
     assert "timeout_s" in run.rows[0].error
 
 
-def test_malformed_body_is_retried(server: FakeOpenAIServer) -> None:
-    server.script(Reply(body="<html>oops"), Reply(body='{"choices": []}'), "good")
+def test_truncated_or_incomplete_json_is_retried(server: FakeOpenAIServer) -> None:
+    server.script(Reply(body='{"choices": [{"mess'), Reply(body='{"choices": []}'), "good")
     run = Run(spec_for(server.base_url))
     assert run.chat().text == "good"
     assert run.outcomes == ["retry", "retry", "ok"]
-    assert run.rows[0].raw == "<html>oops"
+    assert run.rows[0].raw == '{"choices": [{"mess'
+
+
+def test_a_post_dropped_without_reply_is_retried_as_a_counted_attempt() -> None:
+    """A request that may have reached the server is sent again only by the backend's retry
+    loop, with a ledger row for the attempt that got no reply; never resent unseen."""
+    ok = json.dumps({"choices": [{"message": {"content": "fine"}, "finish_reason": "stop"}]})
+    seen = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal seen
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-l")]
+                await reader.readexactly(int(length[0].split(b":")[1]))
+                seen += 1
+                if seen == 2:
+                    return  # hang up on the kept-alive connection without a reply byte
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(ok)}\r\n\r\n{ok}".encode())
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    rows: list[ModelCall] = []
+
+    async def go() -> list[str]:
+        listener = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        spec = spec_for(f"http://127.0.0.1:{port}/v1", concurrency=1)
+        backend = OpenAIBackend(spec, "captioner", env={}, backoff_base_s=0.001)
+        context = CallContext(stage="caption", unit_key="u", record=rows.append)
+        try:
+            return [(await backend.chat(ask(), context)).text for _ in range(2)]
+        finally:
+            await backend.aclose()
+            listener.close()
+
+    assert asyncio.run(asyncio.wait_for(go(), 10)) == ["fine", "fine"]
+    assert seen == 3
+    assert [r.outcome for r in rows] == ["ok", "retry", "ok"]
+    assert rows[1].error is not None
+    assert "closed the connection" in rows[1].error
 
 
 def test_persistent_5xx_raises_transient_after_all_retries(server: FakeOpenAIServer) -> None:
@@ -420,6 +464,29 @@ def test_403_and_404_are_fatal_at_once(
     assert server.base_url in str(error)
     for needle in needles:
         assert needle in str(error)
+    assert run.outcomes == ["fatal"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "needle"),
+    [
+        (Reply(status=405, body='{"detail":"Method Not Allowed"}'), "HTTP 405"),
+        (Reply(status=501, body="Not Implemented"), "HTTP 501"),
+        (Reply(body="<!DOCTYPE html><html><body>Welcome to nginx!</body></html>"), "not JSON"),
+    ],
+)
+def test_not_a_chat_endpoint_is_fatal_at_once(
+    server: FakeOpenAIServer, reply: Reply, needle: str
+) -> None:
+    server.script(reply, "never reached")
+    run = Run(spec_for(server.base_url))
+    error = run.fails()
+    assert isinstance(error, FatalModelError)
+    assert server.chat_count == 1
+    message = str(error)
+    assert f"{server.base_url}/chat/completions" in message
+    assert needle in message
+    assert "base_url / OPENAI_BASE_URL" in message
     assert run.outcomes == ["fatal"]
 
 

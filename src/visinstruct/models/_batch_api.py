@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from visinstruct.errors import TransientModelError
-from visinstruct.models._http import HttpReply, WireError
+from visinstruct.models.endpoint import HttpReply, WireError
 from visinstruct.models.openai import OpenAIBackend
 
 __all__ = ["CHAT_PATH", "BatchApi", "batch_line"]

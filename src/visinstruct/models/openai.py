@@ -20,11 +20,8 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit, urlunsplit
-
-import httpx
+from urllib.parse import urlsplit
 
 from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import (
@@ -34,15 +31,18 @@ from visinstruct.errors import (
     TransientModelError,
     UnitError,
 )
-from visinstruct.models._http import (
+from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message, ModelBackend
+from visinstruct.models.endpoint import (
+    EndpointClient,
     HttpReply,
+    WireCertificateError,
     WireConnectError,
     WireError,
+    WireProxyError,
     WireTimeout,
+    WireTLSError,
     WireUnsupportedURL,
-    open_pool,
 )
-from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message, ModelBackend
 from visinstruct.models.images import encode_image, image_tokens
 from visinstruct.models.ratelimit import (
     Clock,
@@ -52,6 +52,14 @@ from visinstruct.models.ratelimit import (
     estimate_text_tokens,
 )
 from visinstruct.models.redact import redact
+from visinstruct.models.replies import (
+    content_text,
+    display_url,
+    parse_retry_after,
+    server_says,
+    top_logprobs,
+    usage_int,
+)
 from visinstruct.records import ModelCall
 
 __all__ = ["DEFAULT_BASE_URL", "OpenAIBackend", "parse_retry_after"]
@@ -65,6 +73,8 @@ within a one-second window, which is what keeps a server's per-second limit from
 _MAX_RETRY_AFTER_S = 300.0
 _JSON_DOWNGRADE: dict[str, Literal["object", "off"]] = {"schema": "object", "object": "off"}
 _TOP_LOGPROBS = 5  # alternatives per token when a request asks for log-probabilities
+_NOT_CHAT = frozenset({405, 501})
+"""Statuses that say the URL has no chat route at all: a wrong endpoint, not a busy one."""
 _JSON_REFUSAL = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
 
 log = logging.getLogger("visinstruct.models")
@@ -96,103 +106,13 @@ class _Outcome:
     cause: BaseException | None = None
 
 
-def _display_url(url: str) -> str:
-    """``url`` without user:password, so it can go into messages and the ledger."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds the server asked us to wait: ``retry-after-ms``, or ``Retry-After`` given as
-    seconds or as an HTTP date. ``None`` when absent or unreadable."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _server_says(raw: str) -> str:
-    """The server's own error message (``error.message`` when JSON), short enough to quote."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        err = data.get("error")
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return str(err["message"])[:300]
-        if isinstance(err, str):
-            return err[:300]
-        if isinstance(data.get("detail"), str):  # FastAPI-style servers (vLLM, LMDeploy)
-            return str(data["detail"])[:300]
-    return " ".join(raw.split())[:300]
-
-
-def _content_text(content: Any) -> str:
-    """Message content as text; some servers return a list of parts instead of a string."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(p.get("text", ""))
-            for p in content
-            if isinstance(p, dict) and p.get("type") == "text"
-        )
-    return ""
-
-
-def _top_logprobs(choice: dict[str, Any]) -> tuple[dict[str, float], ...] | None:
-    """``choices[0].logprobs.content`` as token -> log-probability maps, one per reply token
-    (the chosen token included); None when the server sent none or something unreadable."""
-    block = choice.get("logprobs")
-    content = block.get("content") if isinstance(block, dict) else None
-    if not isinstance(content, list) or not content:
-        return None
-    tokens: list[dict[str, float]] = []
-    for entry in content:
-        if not isinstance(entry, dict):
-            return None
-        alternatives = {
-            str(alt["token"]): float(alt["logprob"])
-            for alt in entry.get("top_logprobs") or ()
-            if isinstance(alt, dict) and isinstance(alt.get("logprob"), int | float)
-        }
-        if isinstance(entry.get("logprob"), int | float):
-            alternatives.setdefault(str(entry.get("token", "")), float(entry["logprob"]))
-        tokens.append(alternatives)
-    return tuple(tokens)
-
-
-def _usage_int(usage: Any, key: str) -> int | None:
-    if isinstance(usage, dict) and isinstance(usage.get(key), int):
-        return int(usage[key])
-    return None
-
-
 class OpenAIBackend(ModelBackend):
     """Chat completions over HTTP with pacing, retries, JSON-mode fallback and a ledger.
 
-    ``env`` defaults to ``os.environ``; ``transport``, ``sleep``, ``clock`` and ``rng`` are the
-    seams tests use. ``backoff_base_s``/``backoff_cap_s`` shape the full-jitter backoff. Pass
-    ``limiter`` to share one endpoint's quota between backends (e.g. two roles, one server).
+    ``env`` defaults to ``os.environ`` (keys, ``OPENAI_BASE_URL``, proxies, CA certificates);
+    ``sleep``, ``clock`` and ``rng`` are the seams tests use. ``backoff_base_s`` and
+    ``backoff_cap_s`` shape the full-jitter backoff. Pass ``limiter`` to share one endpoint's
+    quota between backends (e.g. two roles, one server).
     """
 
     name: ClassVar[str] = "openai"
@@ -203,7 +123,6 @@ class OpenAIBackend(ModelBackend):
         role: Role,
         *,
         env: Mapping[str, str] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         backoff_base_s: float = 0.5,
@@ -216,7 +135,7 @@ class OpenAIBackend(ModelBackend):
         self._base_url = (spec.base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip(
             "/"
         )
-        self._endpoint = _display_url(self._base_url)
+        self._endpoint = display_url(self._base_url)
         key = env.get(spec.api_key_env) or None
         self._has_key = key is not None
         self._secrets = (key, urlsplit(self._base_url).password)
@@ -235,15 +154,19 @@ class OpenAIBackend(ModelBackend):
         headers = {"User-Agent": "visinstruct"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        # One pool for the backend's life: connections stay warm between calls.
-        self._http = open_pool(
-            self._base_url,
-            headers,
-            connect_s=spec.connect_timeout_s,
-            first_byte_s=spec.timeout_s,
-            max_connections=spec.concurrency,
-            transport=transport,
-        )
+        # One client for the backend's life: connections stay warm between calls.
+        try:
+            self._http = EndpointClient(
+                self._base_url,
+                headers,
+                connect_s=spec.connect_timeout_s,
+                first_byte_s=spec.timeout_s,
+                max_connections=spec.concurrency,
+                env=env,
+                ca_bundle=spec.ca_bundle,
+            )
+        except WireCertificateError as exc:  # a CA file that cannot be read
+            raise FatalModelError(f"models.{role}: {exc}") from exc
 
     @property
     def endpoint(self) -> str:
@@ -325,6 +248,27 @@ class OpenAIBackend(ModelBackend):
                 "OPENAI_BASE_URL, e.g. http://localhost:8000/v1"
             )
             return _Outcome("fatal", message, cause=exc)
+        if isinstance(exc, WireCertificateError):  # every call would fail the same way
+            message = (
+                f"{self._endpoint}: {detail}. If the endpoint uses a private CA, set "
+                f"models.{self.role}.ca_bundle (or SSL_CERT_FILE / SSL_CERT_DIR) to its CA "
+                "certificate (PEM); check that the host in base_url is the one the "
+                "certificate names"
+            )
+            return _Outcome("fatal", message, cause=exc)
+        if isinstance(exc, WireTLSError):
+            message = (
+                f"{self._endpoint}: {detail}: check that the server speaks HTTPS on that port "
+                "(base_url / OPENAI_BASE_URL with http:// if it does not)"
+            )
+            return _Outcome("fatal", message, cause=exc)
+        if isinstance(exc, WireProxyError):
+            message = (
+                f"cannot reach {self._endpoint} through the proxy: {detail}: check "
+                "HTTPS_PROXY / HTTP_PROXY (credentials as http://user:password@host:port), "
+                "or add the host to NO_PROXY"
+            )
+            return _Outcome("fatal", message, exc.status, cause=exc)
         if isinstance(exc, WireConnectError):
             message = f"cannot connect: {detail}"
             return _Outcome("transient", message, unreachable=True, cause=exc)
@@ -336,7 +280,7 @@ class OpenAIBackend(ModelBackend):
 
     def _judge_status(self, response: HttpReply, raw: str, mode: str) -> _Outcome:
         status = response.status
-        said = _server_says(raw)
+        said = server_says(raw)
         where = self._endpoint
         env_var = self.spec.api_key_env
         if status in (401, 403):
@@ -352,6 +296,13 @@ class OpenAIBackend(ModelBackend):
                 f"model name and base_url/OPENAI_BASE_URL (server said: {said})"
             )
             return _Outcome("fatal", message, status, raw)
+        if status in _NOT_CHAT:
+            message = (
+                f"{where}/chat/completions answered HTTP {status}: this is not an "
+                "OpenAI-compatible chat-completions endpoint; check base_url / OPENAI_BASE_URL "
+                f"(it usually ends in /v1) (server said: {said})"
+            )
+            return _Outcome("fatal", message, status, raw)
         if status == 400 and mode != "off" and _JSON_REFUSAL.search(raw):
             return _Outcome("downgrade", f"HTTP 400, json_mode {mode!r} refused: {said}", 400, raw)
         if status in (408, 429) or status >= 500:
@@ -360,8 +311,9 @@ class OpenAIBackend(ModelBackend):
         return _Outcome("error", f"{where} answered HTTP {status}: {said}", status, raw)
 
     def _judge_body(self, raw: str, status: int, prepared: _Prepared) -> _Outcome:
-        """A 2xx is only a success if it is a chat completion; proxies and overloaded servers
-        sometimes answer 200 with an HTML page or a truncated body, which is worth a retry."""
+        """A 2xx is only a success if it is a chat completion. A truncated or incomplete JSON
+        body (an overloaded server, a proxy cutting the stream) is worth a retry; a body that
+        is not JSON at all (an HTML page) means the URL is not a chat endpoint: stop."""
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
@@ -369,12 +321,20 @@ class OpenAIBackend(ModelBackend):
             if not isinstance(message, dict):
                 raise TypeError("message is not an object")
         except (ValueError, KeyError, IndexError, TypeError) as exc:
+            if isinstance(exc, ValueError) and raw.strip() and raw.lstrip()[0] not in "{[":
+                what = (
+                    f"{self._endpoint}/chat/completions answered HTTP {status} with something "
+                    f"that is not JSON ({server_says(raw)[:120]!r}): this is not an "
+                    "OpenAI-compatible chat-completions endpoint; check base_url / "
+                    "OPENAI_BASE_URL (it usually ends in /v1)"
+                )
+                return _Outcome("fatal", self._redact(what), status, raw)
             what = f"HTTP {status} but not a chat completion ({type(exc).__name__}: {exc})"
             return _Outcome("transient", self._redact(what), status, raw)
-        text = _content_text(message.get("content"))
+        text = content_text(message.get("content"))
         usage = data.get("usage")
-        in_tok = _usage_int(usage, "prompt_tokens")
-        out_tok = _usage_int(usage, "completion_tokens")
+        in_tok = usage_int(usage, "prompt_tokens")
+        out_tok = usage_int(usage, "completion_tokens")
         in_tok = prepared.prompt_tokens if in_tok is None else in_tok
         out_tok = estimate_text_tokens(text) if out_tok is None else out_tok
         price_in, price_out = self.spec.price_input_per_1m, self.spec.price_output_per_1m
@@ -386,7 +346,7 @@ class OpenAIBackend(ModelBackend):
             image_tokens=prepared.image_tokens,
             cost_usd=(in_tok * price_in + out_tok * price_out) / 1e6,
             model=str(data.get("model") or self.spec.model),
-            top_logprobs=_top_logprobs(choice),
+            top_logprobs=top_logprobs(choice),
         )
         return _Outcome("ok", status=status, reply=reply)
 

@@ -49,7 +49,8 @@ from visinstruct.config import ModelSpec, Role
 from visinstruct.errors import FatalModelError, ModelError, TransientModelError
 from visinstruct.models._batch_api import BatchApi, batch_line
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse
-from visinstruct.models.openai import _Prepared, _server_says
+from visinstruct.models.openai import _Prepared
+from visinstruct.models.replies import server_says as _server_says
 from visinstruct.records import ModelCall, content_id
 from visinstruct.store.sqlite import Store
 
