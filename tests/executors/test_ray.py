@@ -206,7 +206,7 @@ def test_the_batch_backend_under_ray_bills_each_unit_once_even_on_resume(
             submitted = len(server.batch_inputs)
             assert submitted == 4
             server.batch_polls = 0
-            summary = project.caption()  # resumed on two Ray workers, both seeing the journal
+            summary = project.caption()  # kind ray: the batch journal keeps it on the driver
             assert (summary.done, summary.failed) == (20, 0)
             keys = _ledger_keys(project)
         assert len(server.batch_inputs) == submitted  # nothing resubmitted

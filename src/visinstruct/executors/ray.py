@@ -53,6 +53,7 @@ from visinstruct.executors.local import LocalExecutor
 
 __all__ = ["RayExecutor"]
 
+_WORKER_CPUS = 0.01
 _INSTALL_HINT = "the Ray executor needs Ray: pip install 'visinstruct[ray]'"
 
 
@@ -155,8 +156,10 @@ class RayExecutor:
             ray.init(address=self.address, **options)
         per_worker = max(1, -(-job.concurrency // self.workers))
         env = {name: os.environ[name] for name in self.env_names if name in os.environ}
+        # A token CPU share: Ray spreads actors that ask for nothing all onto one node, and a
+        # worker mostly waits on the network, so it should not hold a core from other work.
         actor_cls = ray.remote(
-            num_cpus=0, max_concurrency=per_worker, scheduling_strategy="SPREAD"
+            num_cpus=_WORKER_CPUS, max_concurrency=per_worker, scheduling_strategy="SPREAD"
         )(_Worker)
         if env:
             actor_cls = actor_cls.options(runtime_env={"env_vars": env})
