@@ -21,9 +21,9 @@ the cluster's nodes. A job that is not ``distributable`` (its backend keeps stat
 like ``openai-batch``'s batch journal) runs on the driver's event loop instead.
 
 A worker that dies mid-run (killed, out of memory, its node gone) loses no results: its units
-were not committed, so the driver sends them to a fresh worker. The ledger rows of calls it had
-made for units still in flight die with it (those units are called again), so the ledger can
-undercount such a crash by the calls in flight on that worker.
+were not committed, so the driver sends them to a fresh worker. The ledger rows of the calls
+it made are fetched every 0.5 s while units run (and with each unit's answer), so those of
+calls it made before dying are kept, except the ones of its last half second.
 
 Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
 """
@@ -31,6 +31,7 @@ Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -54,6 +55,7 @@ from visinstruct.executors.local import LocalExecutor
 __all__ = ["RayExecutor"]
 
 _WORKER_CPUS = 0.01
+_POLL_S = 0.5
 _INSTALL_HINT = "the Ray executor needs Ray: pip install 'visinstruct[ray]'"
 
 
@@ -90,6 +92,10 @@ class _Worker:
 
     def pid(self) -> int:
         return os.getpid()
+
+    async def calls(self) -> list[Any]:
+        """Ledger rows made here since the last take (the driver fetches them while units run)."""
+        return self.job.take_calls()
 
     def info(self) -> dict[str, Any]:
         """Where this worker runs and its share of the endpoint's limits, for reports."""
@@ -159,7 +165,7 @@ class RayExecutor:
         # A token CPU share: Ray spreads actors that ask for nothing all onto one node, and a
         # worker mostly waits on the network, so it should not hold a core from other work.
         actor_cls = ray.remote(
-            num_cpus=_WORKER_CPUS, max_concurrency=per_worker, scheduling_strategy="SPREAD"
+            num_cpus=_WORKER_CPUS, max_concurrency=per_worker + 1, scheduling_strategy="SPREAD"
         )(_Worker)
         if env:
             actor_cls = actor_cls.options(runtime_env={"env_vars": env})
@@ -174,12 +180,16 @@ class RayExecutor:
         total, done_before, units = job.plan()
         self.progress.stage_started(job.name, total, done_before)
         counts = {"done": 0, "failed": 0}
+        stop = asyncio.Event()
+        poller = asyncio.create_task(self._poll_calls(job, stop))
         try:
             await self._drive(ray, new_actor, job, units, counts)
             infos = [asyncio.wrap_future(a.info.remote().future()) for a in self.actors]
             seen = await asyncio.gather(*infos, return_exceptions=True)
             self.workers_seen = [i for i in seen if isinstance(i, dict)]
         finally:
+            stop.set()
+            await poller
             job.flush()
             self.progress.stage_finished(job.name)
             for actor in self.actors:
@@ -225,6 +235,18 @@ class RayExecutor:
                     self._replace(slot, actor, new_actor)
                     continue
                 self._settle(job, unit, answer, counts)
+
+    async def _poll_calls(self, job: DistributableJob, stop: asyncio.Event) -> None:
+        """Fetch the workers' ledger rows every ``_POLL_S`` while units run, so the rows of
+        calls a worker made reach the driver even if it dies before its unit ends. Stops
+        only between polls (a poll's rows are taken off the worker when it answers)."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), _POLL_S)
+            polls = [asyncio.wrap_future(a.calls.remote().future()) for a in list(self.actors)]
+            for rows in await asyncio.gather(*polls, return_exceptions=True):
+                if isinstance(rows, list):  # else a dead worker: its last rows died with it
+                    job.record_calls(rows)
 
     def _replace(self, slot: int, dead: Any, new_actor: Any) -> None:
         """A dead worker's actor is replaced once, however many of its units come back: the
