@@ -150,3 +150,79 @@ def test_a_commit_that_breaks_stops_the_run(
         project.caption()
     monkeypatch.undo()
     assert _counts(root) == (0, 0, 0)
+
+
+def _offline_project(tmp_path: Path, ship_max_mb: float = 32.0) -> Project:
+    from visinstruct.config import ExecutorConfig, ModelsConfig, ModelSpec, ProjectConfig
+
+    from conftest import make_images
+
+    images = tmp_path / "images"
+    make_images(images, {"landmark": 3, "posters": 3})
+    config = ProjectConfig(
+        collect={"path": images},
+        models=ModelsConfig(
+            captioner=ModelSpec(backend="annotations", model="annotations"),
+            generator=ModelSpec(backend="template", model="template"),
+        ),
+        ocr={"enabled": False},
+        generate={"languages": ["en"], "reject_seed_copies": False},
+        executor=ExecutorConfig(ray_ship_max_mb=ship_max_mb),
+    )
+    return Project(tmp_path / "p", config)
+
+
+def test_a_shipped_unit_is_done_on_a_worker_without_the_store_or_the_files(
+    tmp_path: Path,
+) -> None:
+    """What a Ray worker on another node gets: the unit's inputs and its image bytes (the
+    template backend measures the image and its peers), no store, no shared folder."""
+    from visinstruct.generate import GenerateStage
+    from visinstruct.stage import Shipment
+
+    with _offline_project(tmp_path) as project:
+        assert project.collect().accepted == 6
+        project.caption()
+        spec = project.config.models.generator
+        assert spec is not None
+        stage = GenerateStage(
+            project.config, project.store, create_backend(spec, "generator"), root=project.root
+        )
+        units = list(stage.plan()[2])
+        assert len(units) == 6
+        shipped = [stage.ship(u) for u in units]
+        here = {u.key: asyncio.run(stage.attempt(stage.prepare(u))) for u in units}
+    for unit in shipped:
+        assert isinstance(unit.payload, Shipment)
+        assert len(unit.payload.files) == 6  # the image and its five peers, as bytes
+    (tmp_path / "images").rename(tmp_path / "gone")  # no node but the driver had them
+    worker = stage.remote_factory(1)()
+    there = {u.key: asyncio.run(worker.attempt(u)) for u in shipped}
+    assert there == here
+    assert all(there.values())
+
+
+def test_files_over_the_cap_travel_by_path(tmp_path: Path) -> None:
+    with _offline_project(tmp_path, ship_max_mb=0) as project:
+        project.collect()
+        spec = project.config.models.captioner
+        assert spec is not None
+        stage = CaptionStage(
+            project.config, project.store, create_backend(spec, "captioner"), root=project.root
+        )
+        unit = next(stage.plan()[2])
+        shipment = stage.ship(unit).payload
+    assert shipment.files == {}
+    assert shipment.payload.path == unit.payload.path  # the worker reads the user's file
+
+
+def test_a_stage_on_a_worker_has_no_store(tmp_path: Path) -> None:
+    with _offline_project(tmp_path) as project:
+        spec = project.config.models.captioner
+        assert spec is not None
+        stage = CaptionStage(
+            project.config, project.store, create_backend(spec, "captioner"), root=project.root
+        )
+    worker = stage.remote_factory(2)()
+    with pytest.raises(RuntimeError, match=r"belongs in the stage's prepare\(\)"):
+        worker.store.images()

@@ -574,6 +574,12 @@ class ExecutorConfig(_Strict):
         default=None, description="Ray cluster to join; unset starts a local Ray instance."
     )
     ray_workers: int = Field(default=2, ge=1, le=1024, description="Ray worker actors.")
+    ray_ship_max_mb: float = Field(
+        default=32.0,
+        ge=0,
+        description="Image files up to this size travel to Ray workers in the unit; larger ones "
+        "by path, which every node must then be able to read.",
+    )
     cpu_workers: int = Field(
         default=0,
         ge=0,

@@ -4,6 +4,15 @@ A stage names its settings (what determines its output); their hash keys its wor
 changed setting reruns that stage alone while an unchanged one skips what is done. The base
 does the bookkeeping: planning against the store, the call ledger, commits and failures.
 
+Inputs are read on the driver: :meth:`ModelStage.prepare` turns a planned unit into one whose
+payload holds everything ``process`` reads (records, peers, seeds, caption texts), and both
+executors call it before a unit is attempted, so ``process`` never reads the store. For a
+worker on another machine, :meth:`ModelStage.ship` adds the bytes of the image files the unit
+reads (files up to ``executor.ray_ship_max_mb``; larger ones travel by path, which must then be
+readable on every node); the worker writes them under its own temporary folder while units use
+them. Workers get no store at all (:class:`_NoStore`), so a read that slipped into ``process``
+fails on the first unit instead of working on one machine and not across several.
+
 Planning streams: candidates are checked against the store a slice at a time, so the memory a
 plan needs does not grow with the collection. Writes are batched: unit outcomes and ledger
 rows wait in a :class:`WriteBehind` buffer and commit together in one short transaction every
@@ -19,22 +28,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import shutil
+import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from visinstruct.config import ProjectConfig, Role
-from visinstruct.errors import CommitError, StoreError
+from visinstruct.errors import CommitError, StoreError, VisinstructError
 from visinstruct.executors.base import NullProgress, Progress, RemoteJobFactory, WorkUnit
 from visinstruct.models.base import CallContext, ModelBackend
-from visinstruct.records import ModelCall, Record, content_id
+from visinstruct.records import ImageRecord, ModelCall, Record, content_id
 from visinstruct.store import Head, Store
 from visinstruct.store.sqlite import UnitWrite
 
-__all__ = ["ModelStage", "WriteBehind"]
+__all__ = ["ModelStage", "Shipment", "WriteBehind", "moved"]
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +217,70 @@ class _CallCollector:
         self.calls: list[ModelCall] = []
 
 
+@dataclass(frozen=True)
+class Shipment:
+    """A prepared unit's payload on its way to a worker, with the bytes of the image files it
+    reads (image id → file bytes; images over the size cap are absent and go by path)."""
+
+    payload: Any
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+
+def moved(image: ImageRecord, paths: Mapping[str, str]) -> ImageRecord:
+    """``image`` pointing at its worker-local copy, when it has one."""
+    local = paths.get(image.id)
+    return image if local is None else image.model_copy(update={"path": local})
+
+
+class _NoStore:
+    """What a stage on a worker has instead of a store: every use is a bug (see module doc)."""
+
+    path = "<no store on a worker>"
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"a stage on a worker read the store (Store.{name}); every store read belongs "
+            "in the stage's prepare(), which runs on the driver"
+        )
+
+
+class _LocalFiles:
+    """Image files a worker was sent, kept under its own temporary folder while units use
+    them. Named by image id (the hash of the bytes), so a peer shared by units in flight is
+    written once and keeps one path (the measurement cache of :mod:`visinstruct.facts` is
+    keyed by path); removed when its last unit ends, so a long run does not fill the disk."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._users: dict[str, int] = {}
+
+    def hold(self, images: Sequence[ImageRecord], files: Mapping[str, bytes]) -> dict[str, str]:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="visinstruct-worker-"))
+        paths: dict[str, str] = {}
+        for image in images:
+            data = files.get(image.id)
+            if data is None or image.id in paths:
+                continue
+            path = self._dir / f"{image.id}{Path(image.path).suffix}"
+            if not self._users.get(image.id):
+                path.write_bytes(data)
+            self._users[image.id] = self._users.get(image.id, 0) + 1
+            paths[image.id] = str(path)
+        return paths
+
+    def release(self, paths: Mapping[str, str]) -> None:
+        for image_id, path in paths.items():
+            self._users[image_id] -= 1
+            if not self._users[image_id]:
+                del self._users[image_id]
+                Path(path).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
 class ModelStage(ABC):
     name: ClassVar[str]
     role: ClassVar[Role]
@@ -232,6 +307,7 @@ class ModelStage(ABC):
         self.writer = WriteBehind(store, ex.flush_units, ex.flush_ms, ex.lock_wait_s)
         backend.bind_store(store)
         self._collector: _CallCollector | None = None
+        self._files = _LocalFiles()
 
     # -- what a concrete stage says ---------------------------------------------------------
 
@@ -294,9 +370,55 @@ class ModelStage(ABC):
                     attempts = 0
                 yield WorkUnit(unit.key, unit.payload, attempts)
 
+    # -- a unit's inputs, read on the driver -------------------------------------------------
+
+    def prepare(self, unit: WorkUnit) -> WorkUnit:
+        """``unit`` with everything :meth:`process` reads in its payload (the driver reads the
+        store here; ``process`` never does). The default: the planned payload is enough."""
+        return unit
+
+    def files_of(self, payload: Any) -> Sequence[ImageRecord]:
+        """The images whose files doing a prepared unit reads (sent to a remote worker)."""
+        return ()
+
+    def relocated(self, payload: Any, paths: Mapping[str, str]) -> Any:
+        """The prepared ``payload`` with those images at their worker copies (see :func:`moved`)."""
+        return payload
+
+    def ship(self, unit: WorkUnit) -> WorkUnit:
+        """The prepared unit for a worker on any node: with the bytes of its image files up to
+        ``executor.ray_ship_max_mb`` each (larger ones, or unreadable here, go by path)."""
+        work = self.prepare(unit)
+        cap = self.config.executor.ray_ship_max_mb * 2**20
+        files: dict[str, bytes] = {}
+        for image in self.files_of(work.payload):
+            if image.id in files or image.bytes > cap:
+                continue
+            try:
+                files[image.id] = Path(image.path).read_bytes()
+            except OSError:
+                continue  # the worker reports the missing file as the local run would
+        return WorkUnit(work.key, Shipment(work.payload, files), work.attempts)
+
     async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
         context = CallContext(stage=self.name, unit_key=unit.key, record=self._record_call)
-        return await self.process(unit, context)
+        if not isinstance(unit.payload, Shipment):
+            return await self.process(unit, context)
+        shipment: Shipment = unit.payload
+        originals = {i.id: i.path for i in self.files_of(shipment.payload)}
+        paths = self._files.hold(self.files_of(shipment.payload), shipment.files)
+        local = WorkUnit(unit.key, self.relocated(shipment.payload, paths), unit.attempts)
+        try:
+            return await self.process(local, context)
+        except VisinstructError as exc:  # name the user's file, not the worker's copy
+            if exc.args and isinstance(exc.args[0], str):
+                message = exc.args[0]
+                for image_id, path in paths.items():
+                    message = message.replace(path, originals[image_id])
+                exc.args = (message, *exc.args[1:])
+            raise
+        finally:
+            self._files.release(paths)
 
     def head_of(self, unit: WorkUnit) -> Head | None:
         """What a done unit makes current in the dataset (generation says; others none)."""
@@ -327,15 +449,29 @@ class ModelStage(ABC):
 
     # -- running on workers of a distributed executor ---------------------------------------
 
+    @property
+    def distributable(self) -> bool:
+        """Whether units can run on workers without the store: not with a backend that keeps
+        state of its own there (``openai-batch``'s journal), which then runs on the driver."""
+        return not self.backend.keeps_state_in_store
+
     def remote_factory(self, workers: int) -> RemoteJobFactory:
         """A picklable recipe that rebuilds this stage inside a worker process."""
         return _StageFactory(
             stage_cls=type(self),
             config=self.config,
-            db_path=str(self.store.path),
             root=None if self.root is None else str(self.root),
             share=max(1, workers),
         )
+
+    def limits(self) -> dict[str, Any]:
+        """This stage's backend's share of the endpoint's limits (per worker under Ray)."""
+        spec = self.backend.spec
+        return {
+            "requests_per_minute": spec.requests_per_minute,
+            "tokens_per_minute": spec.tokens_per_minute,
+            "concurrency": spec.concurrency,
+        }
 
     def record_calls(self, calls: Sequence[Any]) -> None:
         rows = [c for c in calls if isinstance(c, ModelCall)]
@@ -354,12 +490,11 @@ class ModelStage(ABC):
 
 @dataclass(frozen=True)
 class _StageFactory:
-    """Builds a stage in a worker: its own store connection (read only in practice: results
-    go back to the driver), its own backend with ``1/share`` of the endpoint's limits."""
+    """Builds a stage in a worker: no store (inputs come in the units, results go back to
+    the driver), its own backend with ``1/share`` of the endpoint's limits."""
 
     stage_cls: type[ModelStage]
     config: ProjectConfig
-    db_path: str
     root: str | None
     share: int
 
@@ -379,7 +514,7 @@ class _StageFactory:
         backend = create_backend(spec, self.stage_cls.role)
         stage = self.stage_cls(
             self.config,
-            Store(self.db_path),
+            cast(Store, _NoStore()),
             backend,
             root=None if self.root is None else Path(self.root),
         )

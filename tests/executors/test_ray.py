@@ -3,6 +3,7 @@ killed mid-run loses nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -86,11 +87,13 @@ def test_ray_and_local_give_identical_records(local_ray: None, tmp_path: Path) -
     assert remote["calls"] == local["calls"] == 500 * 3  # every worker's ledger rows arrived
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Dying:
-    """A worker-side job whose first attempt at unit u7 kills its worker process."""
+    """A worker-side job whose first attempt at unit u7 makes a call, then kills its worker
+    process a while later (after the driver has fetched that call's ledger row)."""
 
     marker: str
+    rows: list[str] = field(default_factory=list)
 
     def __call__(self) -> _Dying:
         return self
@@ -98,11 +101,15 @@ class _Dying:
     async def attempt(self, unit: WorkUnit) -> Sequence[Record]:
         if unit.key == "u7" and not os.path.exists(self.marker):
             Path(self.marker).write_text("died once")
+            self.rows.append("u7:answered, then the worker died")
+            await asyncio.sleep(1.5)
             os._exit(1)
+        self.rows.append(f"{unit.key}:{os.getpid()}")
         return []
 
     def take_calls(self) -> list[Any]:
-        return [f"call:{os.getpid()}"]
+        rows, self.rows = self.rows, []
+        return rows
 
 
 @dataclass
@@ -144,7 +151,9 @@ def test_a_worker_killed_mid_run_loses_nothing(local_ray: None, tmp_path: Path) 
     assert executor.restarts == 1
     assert sorted(job.committed) == sorted(f"u{i}" for i in range(40))  # each exactly once
     assert (summary.done, summary.failed) == (40, 0)
-    assert len(job.calls) == 40  # one ledger row per unit, none from the attempt that died
+    # one ledger row per unit, and the row of the call the dead worker had answered
+    assert len(job.calls) == 41
+    assert "u7:answered, then the worker died" in job.calls
 
 
 def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +185,6 @@ def _ledger_keys(project: Project) -> list[str]:
 def test_the_batch_backend_under_ray_bills_each_unit_once_even_on_resume(
     local_ray: None, tmp_path: Path
 ) -> None:
-    import asyncio
 
     from visinstruct.caption import CaptionStage
     from visinstruct.executors import LocalExecutor
@@ -206,7 +214,7 @@ def test_the_batch_backend_under_ray_bills_each_unit_once_even_on_resume(
             submitted = len(server.batch_inputs)
             assert submitted == 4
             server.batch_polls = 0
-            summary = project.caption()  # resumed on two Ray workers, both seeing the journal
+            summary = project.caption()  # kind ray: the batch journal keeps it on the driver
             assert (summary.done, summary.failed) == (20, 0)
             keys = _ledger_keys(project)
         assert len(server.batch_inputs) == submitted  # nothing resubmitted

@@ -10,7 +10,7 @@ never sees it. ``--retry-failed`` gives failed images a fresh budget in a later 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +21,7 @@ from visinstruct.errors import UnitError
 from visinstruct.executors.base import WorkUnit
 from visinstruct.models.base import CallContext, ChatRequest, Message
 from visinstruct.records import Caption, ImageRecord, Record
-from visinstruct.stage import ModelStage
+from visinstruct.stage import ModelStage, moved
 from visinstruct.store import Store
 
 __all__ = ["CaptionStage", "retry_temperature"]
@@ -97,6 +97,12 @@ class CaptionStage(ModelStage):
         if c.prompt_version == "v1":  # v1 had one variant; keep its records as they were
             return request, c.prompt_version
         return request, f"{c.prompt_version}/{prompt.variant}"
+
+    def files_of(self, payload: Any) -> Sequence[ImageRecord]:
+        return (payload,)  # the planned payload is the image record: nothing else is read
+
+    def relocated(self, payload: Any, paths: Mapping[str, str]) -> Any:
+        return moved(payload, paths)
 
     async def process(self, unit: WorkUnit, context: CallContext) -> Sequence[Record]:
         image: ImageRecord = unit.payload

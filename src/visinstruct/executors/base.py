@@ -20,6 +20,7 @@ __all__ = [
     "RemoteJobFactory",
     "StageSummary",
     "WorkUnit",
+    "prepared",
     "run_attempts",
 ]
 
@@ -102,6 +103,14 @@ class DistributableJob(Job, Protocol):
     def record_calls(self, calls: Sequence[Any]) -> None:
         """Keep ledger rows that workers made, with the unit outcomes."""
         ...
+
+
+def prepared(job: object, unit: WorkUnit, *, remote: bool = False) -> WorkUnit:
+    """``unit`` as the job attempts it: with the inputs the job reads on the driver (its
+    ``prepare``), or, for a remote worker, those and the files they name (its ``ship``).
+    A job without the method attempts the planned unit. Commits always get the planned one."""
+    method = getattr(job, "ship" if remote else "prepare", None)
+    return unit if method is None else method(unit)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from visinstruct.executors.base import (
     Progress,
     StageSummary,
     WorkUnit,
+    prepared,
     run_attempts,
 )
 
@@ -69,7 +70,8 @@ class LocalExecutor:
 
     @staticmethod
     async def _run_unit(job: Job, unit: WorkUnit) -> bool:
-        outcome = await run_attempts(job, unit, job.max_attempts)
+        # The inputs are read here, as the Ray executor reads them before sending a unit.
+        outcome = await run_attempts(job, prepared(job, unit), job.max_attempts)
         if outcome.results is None:
             job.fail(unit, outcome.error, outcome.raw, outcome.attempts)
             return False

@@ -12,10 +12,18 @@ from the driver's environment into the actors' Ray runtime environment, so a wor
 another node reads its key from its own environment as the local backend does; no key is ever
 in a task payload, a factory or a log line.
 
-A worker that dies mid-run (killed, out of memory, its node gone) loses nothing: its units were
-not committed, so the driver sends them to a fresh worker. Workers open the project database to
-read inputs (e.g. an image's peers), so on a multi-node cluster the project folder must be on
-storage every node sees.
+Workers never open the project database (SQLite in WAL mode cannot be shared across hosts): the
+driver reads each unit's inputs (the job's ``ship``: records, peers, seeds, caption texts, and
+the bytes of the image files the unit reads, up to ``executor.ray_ship_max_mb`` each) and sends
+them with the unit, so a worker needs no storage shared with the driver. To keep it so, each
+worker process makes ``sqlite3.connect`` raise before it builds its job. Actors are spread over
+the cluster's nodes. A job that is not ``distributable`` (its backend keeps state in the store,
+like ``openai-batch``'s batch journal) runs on the driver's event loop instead.
+
+A worker that dies mid-run (killed, out of memory, its node gone) loses no results: its units
+were not committed, so the driver sends them to a fresh worker. The ledger rows of the calls
+it made are fetched every 0.5 s while units run (and with each unit's answer), so those of
+calls it made before dying are kept, except the ones of its last half second.
 
 Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
 """
@@ -23,6 +31,7 @@ Requires the ``ray`` extra: ``pip install 'visinstruct[ray]'``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -38,11 +47,15 @@ from visinstruct.executors.base import (
     RemoteJobFactory,
     StageSummary,
     WorkUnit,
+    prepared,
     run_attempts,
 )
+from visinstruct.executors.local import LocalExecutor
 
 __all__ = ["RayExecutor"]
 
+_WORKER_CPUS = 0.01
+_POLL_S = 0.5
 _INSTALL_HINT = "the Ray executor needs Ray: pip install 'visinstruct[ray]'"
 
 
@@ -54,16 +67,47 @@ def _ray() -> Any:
     return ray
 
 
+_NO_SQLITE = (
+    "a Ray worker tried to open an SQLite database ({}); workers never open the project store: "
+    "the driver sends each unit's inputs (report this as a bug)"
+)
+
+
+def _forbid_sqlite() -> None:
+    """Make this process unable to open SQLite databases (see the module docstring)."""
+    import sqlite3
+
+    def refuse(database: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(_NO_SQLITE.format(database))
+
+    sqlite3.connect = refuse
+
+
 class _Worker:
     """One Ray actor: the job rebuilt here, attempting the units the driver sends."""
 
     def __init__(self, factory: RemoteJobFactory):
+        _forbid_sqlite()
         self.job: RemoteJob = factory()
 
     def pid(self) -> int:
-        import os
-
         return os.getpid()
+
+    async def calls(self) -> list[Any]:
+        """Ledger rows made here since the last take (the driver fetches them while units run)."""
+        return self.job.take_calls()
+
+    def info(self) -> dict[str, Any]:
+        """Where this worker runs and its share of the endpoint's limits, for reports."""
+        import sqlite3
+
+        limits = getattr(self.job, "limits", None)
+        return {
+            "pid": os.getpid(),
+            "node": _ray().get_runtime_context().get_node_id(),
+            "limits": limits() if callable(limits) else None,
+            "sqlite_refused": getattr(sqlite3.connect, "__name__", "") == "refuse",
+        }
 
     async def run(self, unit: WorkUnit, max_attempts: int) -> tuple[Any, ...]:
         try:
@@ -104,6 +148,8 @@ class RayExecutor:
         self.env_names = tuple(env_names)
         self.actors: list[Any] = []
         self.restarts = 0
+        self.workers_seen: list[dict[str, Any]] = []
+        """Each worker's :meth:`_Worker.info` at the end of the last run (node, limits)."""
 
     def run(self, job: DistributableJob) -> StageSummary:
         return asyncio.run(self.run_async(job))
@@ -116,7 +162,11 @@ class RayExecutor:
             ray.init(address=self.address, **options)
         per_worker = max(1, -(-job.concurrency // self.workers))
         env = {name: os.environ[name] for name in self.env_names if name in os.environ}
-        actor_cls = ray.remote(num_cpus=0, max_concurrency=per_worker)(_Worker)
+        # A token CPU share: Ray spreads actors that ask for nothing all onto one node, and a
+        # worker mostly waits on the network, so it should not hold a core from other work.
+        actor_cls = ray.remote(
+            num_cpus=_WORKER_CPUS, max_concurrency=per_worker + 1, scheduling_strategy="SPREAD"
+        )(_Worker)
         if env:
             actor_cls = actor_cls.options(runtime_env={"env_vars": env})
         factory = job.remote_factory(self.workers)
@@ -124,13 +174,22 @@ class RayExecutor:
         return ray, lambda: actor_cls.remote(factory)
 
     async def run_async(self, job: DistributableJob) -> StageSummary:
+        if not getattr(job, "distributable", True):
+            return await LocalExecutor(self.progress).run_async(job)
         ray, new_actor = self._start(job)
         total, done_before, units = job.plan()
         self.progress.stage_started(job.name, total, done_before)
         counts = {"done": 0, "failed": 0}
+        stop = asyncio.Event()
+        poller = asyncio.create_task(self._poll_calls(job, stop))
         try:
             await self._drive(ray, new_actor, job, units, counts)
+            infos = [asyncio.wrap_future(a.info.remote().future()) for a in self.actors]
+            seen = await asyncio.gather(*infos, return_exceptions=True)
+            self.workers_seen = [i for i in seen if isinstance(i, dict)]
         finally:
+            stop.set()
+            await poller
             job.flush()
             self.progress.stage_finished(job.name)
             for actor in self.actors:
@@ -158,7 +217,7 @@ class RayExecutor:
                     break
                 slot = flight.load.index(min(flight.load))
                 actor = self.actors[slot]
-                ref = actor.run.remote(unit, job.max_attempts)
+                ref = actor.run.remote(prepared(job, unit, remote=True), job.max_attempts)
                 flight.refs[ref] = (unit, slot, actor)
                 flight.load[slot] += 1
                 waiting[asyncio.wrap_future(ref.future())] = ref
@@ -176,6 +235,18 @@ class RayExecutor:
                     self._replace(slot, actor, new_actor)
                     continue
                 self._settle(job, unit, answer, counts)
+
+    async def _poll_calls(self, job: DistributableJob, stop: asyncio.Event) -> None:
+        """Fetch the workers' ledger rows every ``_POLL_S`` while units run, so the rows of
+        calls a worker made reach the driver even if it dies before its unit ends. Stops
+        only between polls (a poll's rows are taken off the worker when it answers)."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), _POLL_S)
+            polls = [asyncio.wrap_future(a.calls.remote().future()) for a in list(self.actors)]
+            for rows in await asyncio.gather(*polls, return_exceptions=True):
+                if isinstance(rows, list):  # else a dead worker: its last rows died with it
+                    job.record_calls(rows)
 
     def _replace(self, slot: int, dead: Any, new_actor: Any) -> None:
         """A dead worker's actor is replaced once, however many of its units come back: the

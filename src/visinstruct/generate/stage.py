@@ -16,7 +16,7 @@ with their reason and raw text.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,7 +46,7 @@ from visinstruct.records import (
     RejectedItem,
 )
 from visinstruct.seeds import SeedSampler, load_bank
-from visinstruct.stage import ModelStage
+from visinstruct.stage import ModelStage, moved
 from visinstruct.store import Head, Store
 
 __all__ = ["FALLBACK_DOMAIN", "GenerateStage"]
@@ -58,7 +58,8 @@ RAW_SEPARATOR = "\n\n----- repair reply -----\n\n"
 
 @dataclass(frozen=True)
 class _Call:
-    """One generation call's inputs: which kinds, how many, with which seeds."""
+    """One generation call's inputs: which kinds, how many, with which seeds; the prepared
+    payload of a unit (everything the call reads, gathered on the driver)."""
 
     image: ImageRecord
     caption: Caption
@@ -66,6 +67,9 @@ class _Call:
     counts: Mapping[Kind, int]
     seeds: Mapping[Kind, Sequence[str]]
     unit_key: str
+    kind: Kind | None = None
+    """The one kind of a per-kind unit; None for a combined one."""
+    peers: tuple[ImageRecord, ...] = ()
 
 
 class GenerateStage(ModelStage):
@@ -167,12 +171,27 @@ class GenerateStage(ModelStage):
 
     # -- one unit -------------------------------------------------------------------------
 
+    def prepare(self, unit: WorkUnit) -> WorkUnit:
+        return WorkUnit(unit.key, self._call_of(unit), unit.attempts)
+
+    def files_of(self, payload: Any) -> Sequence[ImageRecord]:
+        call: _Call = payload
+        if self.backend.reads_context_files:
+            return (call.image, *call.peers)
+        return (call.image,) if self.config.generate.mode == "vision" else ()
+
+    def relocated(self, payload: Any, paths: Mapping[str, str]) -> Any:
+        call: _Call = payload
+        peers = tuple(moved(p, paths) for p in call.peers)
+        return replace(call, image=moved(call.image, paths), peers=peers)
+
     async def process(self, unit: WorkUnit, context: CallContext) -> Sequence[Record]:
-        call = self._call_of(unit)
-        verdict = await self._generate(call, context, expected=unit.payload[2])
+        call: _Call = unit.payload
+        verdict = await self._generate(call, context, expected=call.kind)
         return self._records(call, verdict)
 
     def _call_of(self, unit: WorkUnit) -> _Call:
+        """The planned unit's inputs, read from the store (on the driver)."""
         caption: Caption
         language: Language
         kind: Kind | None
@@ -187,6 +206,8 @@ class GenerateStage(ModelStage):
             counts={k: g.counts[k] for k in kinds},
             seeds=self.seeds_for(image.domain, language, unit.key, kinds),
             unit_key=unit.key,
+            kind=kind,
+            peers=tuple(self.store.peer_images(image.id, PEERS)),
         )
 
     def request_context(self, unit: WorkUnit) -> dict[str, Any]:
@@ -229,7 +250,7 @@ class GenerateStage(ModelStage):
                 "caption": call.caption,
                 "counts": dict(call.counts),
                 "seeds": {k: list(v) for k, v in call.seeds.items()},
-                "peers": self.store.peer_images(call.image.id, PEERS),
+                "peers": list(call.peers),
                 "format": g.format,
                 "long_min_words": g.long_min_words,
             },

@@ -87,6 +87,12 @@ class ModelBackend(ABC):
     caption_source: ClassVar[CaptionSource] = "model"
     """How captions this backend writes are marked: ``model`` for a model's own words,
     ``annotations`` for text assembled from labels and measurements."""
+    reads_context_files: ClassVar[bool] = False
+    """Whether the backend reads the files of the images in a request's context (the image
+    and its peers), not only those attached to messages: a remote worker needs them sent."""
+    keeps_state_in_store: ClassVar[bool] = False
+    """Whether the backend keeps state of its own in the project store (see
+    :meth:`bind_store`); its stages then run where the store is, never on remote workers."""
 
     def __init__(self, spec: ModelSpec, role: Role):
         self.spec = spec

@@ -20,6 +20,7 @@ class OfflineBackend(ModelBackend):
     serves: ClassVar[Role]
     alternative: ClassVar[str]
     """What to use for the other roles, for the error message."""
+    reads_context_files: ClassVar[bool] = True  # facts are measured from the pixels
 
     def __init__(self, spec: ModelSpec, role: Role):
         if role != self.serves:

@@ -80,6 +80,7 @@ class OpenAIBatchBackend(BatchApi):
     ``claim_s`` is how long another process's claim to create a batch is honoured."""
 
     name: ClassVar[str] = "openai-batch"
+    keeps_state_in_store: ClassVar[bool] = True  # the batch journal
     output_of: ClassVar[str | None] = "openai"  # a transport, not another model
 
     def __init__(

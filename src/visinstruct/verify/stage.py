@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,9 +31,9 @@ from visinstruct.errors import ConfigError, FatalModelError, ModelError, UnitErr
 from visinstruct.executors.base import WorkUnit
 from visinstruct.generate.validate import LETTERS
 from visinstruct.models.base import CallContext, ChatRequest, ChatResponse, Message
-from visinstruct.records import CheckResult, Instruction, Record, content_id
+from visinstruct.records import CheckResult, ImageRecord, Instruction, Record, content_id
 from visinstruct.scope import DatasetScope, dataset_scope
-from visinstruct.stage import ModelStage
+from visinstruct.stage import ModelStage, moved
 from visinstruct.store import Store
 from visinstruct.verify.local import LOCAL_CHECKS, answer_text
 from visinstruct.verify.prompts import (
@@ -83,6 +83,16 @@ def unit_key(ins: Instruction) -> str:
     return f"{ins.id}:{fingerprint[:12]}"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """A prepared unit: the instruction, its image record and (for the caption check) the
+    caption texts it is checked against, read from the store on the driver."""
+
+    ins: Instruction
+    image: ImageRecord
+    captions: tuple[str, ...] = ()
+
+
 class _ModelCheckStage(ModelStage):
     """A check that asks the verifier one question per instruction."""
 
@@ -91,6 +101,8 @@ class _ModelCheckStage(ModelStage):
     switch: ClassVar[str]
     threshold: ClassVar[str]
     kinds: ClassVar[tuple[str, ...] | None] = None
+    shows_image: ClassVar[bool] = True
+    reads_captions: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,11 +180,29 @@ class _ModelCheckStage(ModelStage):
             plain = ChatRequest(request.messages, request.max_tokens, request.temperature)
             return await self.backend.chat(plain, context)
 
-    def image_path(self, ins: Instruction) -> Path:
-        image = self.store.image(ins.image_id)
-        path = Path(image.path)
+    def prepare(self, unit: WorkUnit) -> WorkUnit:
+        ins: Instruction = unit.payload
+        captions: tuple[str, ...] = ()
+        if self.reads_captions:
+            captions = tuple(self.store.caption_texts(ins.image_id, ins.provenance.caption_id))
+        inputs = _Inputs(ins, self.store.image(ins.image_id), captions)
+        return WorkUnit(unit.key, inputs, unit.attempts)
+
+    def files_of(self, payload: Any) -> Sequence[ImageRecord]:
+        inputs: _Inputs = payload
+        return (inputs.image,) if self.shows_image else ()
+
+    def relocated(self, payload: Any, paths: Mapping[str, str]) -> Any:
+        inputs: _Inputs = payload
+        return dataclasses.replace(inputs, image=moved(inputs.image, paths))
+
+    @staticmethod
+    def image_path(inputs: _Inputs) -> Path:
+        path = Path(inputs.image.path)
         if not path.is_file():
-            raise UnitError(f"{path}: the image of instruction {ins.id} is gone; collect again")
+            raise UnitError(
+                f"{path}: the image of instruction {inputs.ins.id} is gone; collect again"
+            )
         return path
 
     def result(self, ins: Instruction, score: float, **details: Any) -> CheckResult:
@@ -189,7 +219,7 @@ class _ModelCheckStage(ModelStage):
         return [] if result is None else [result]
 
     @abstractmethod
-    async def judge(self, ins: Instruction, context: CallContext) -> CheckResult | None: ...
+    async def judge(self, inputs: _Inputs, context: CallContext) -> CheckResult | None: ...
 
 
 class AnswerStage(_ModelCheckStage):
@@ -198,8 +228,9 @@ class AnswerStage(_ModelCheckStage):
     switch: ClassVar[str] = "answer_check"
     threshold: ClassVar[str] = "answer_threshold"
 
-    async def judge(self, ins: Instruction, context: CallContext) -> CheckResult | None:
-        reply = await self.ask(answer_prompt(ins), context, self.image_path(ins))
+    async def judge(self, inputs: _Inputs, context: CallContext) -> CheckResult | None:
+        ins = inputs.ins
+        reply = await self.ask(answer_prompt(ins), context, self.image_path(inputs))
         verdict, p_yes, scored = yes_score(reply.text, reply.top_logprobs, self._logprobs)
         how = "P(correct)" if scored else "verdict"
         reason = f"the verifier judged the answer {'correct' if verdict == 'yes' else 'wrong'}"
@@ -213,8 +244,9 @@ class BlindStage(_ModelCheckStage):
     threshold: ClassVar[str] = "blind_threshold"
     kinds: ClassVar[tuple[str, ...] | None] = ("judgement", "multiple_choice")
 
-    async def judge(self, ins: Instruction, context: CallContext) -> CheckResult | None:
-        reply = await self.ask(blind_prompt(ins), context, self.image_path(ins))
+    async def judge(self, inputs: _Inputs, context: CallContext) -> CheckResult | None:
+        ins = inputs.ins
+        reply = await self.ask(blind_prompt(ins), context, self.image_path(inputs))
         if ins.kind == "judgement":
             verdict, p_yes, scored = yes_score(reply.text, reply.top_logprobs, self._logprobs)
             proposed = yes_no_of(ins.answer) or "yes"
@@ -239,11 +271,12 @@ class CaptionCheckStage(_ModelCheckStage):
     check: ClassVar[str] = "caption_consistency"
     switch: ClassVar[str] = "caption_check"
     threshold: ClassVar[str] = "caption_threshold"
+    shows_image: ClassVar[bool] = False
+    reads_captions: ClassVar[bool] = True
 
-    async def judge(self, ins: Instruction, context: CallContext) -> CheckResult | None:
-        image = self.store.image(ins.image_id)
-        captions = self.store.caption_texts(ins.image_id, ins.provenance.caption_id)
-        ocr = "\n".join(line.text for line in image.ocr)
+    async def judge(self, inputs: _Inputs, context: CallContext) -> CheckResult | None:
+        ins, captions = inputs.ins, list(inputs.captions)
+        ocr = "\n".join(line.text for line in inputs.image.ocr)
         if not captions and not ocr.strip():
             return None  # nothing to be consistent with; the image checks still apply
         reply = await self.ask(caption_prompt(ins, captions, ocr), context)
