@@ -167,3 +167,24 @@ def test_two_cpu_workers_store_the_lines_one_stores(
             )
     assert found[2] == found[1]
     assert sum(1 for _, lines in found[1] if lines) >= 10
+
+
+def test_a_missing_system_library_stops_ocr_once_with_the_install_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def without_libgl(name: str, package: str | None = None) -> Any:
+        if name == "rapidocr_onnxruntime":
+            raise ImportError(
+                "libGL.so.1: cannot open shared object file: No such file or directory"
+            )
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_libgl)
+    with pytest.raises(ConfigError, match=r"libGL\.so\.1 is missing.*apt-get install -y libgl1"):
+        open_reader(OcrConfig(enabled=True))
+    reader, why = open_reader(OcrConfig(enabled="auto"))
+    assert reader is None and why is not None and "apt-get install -y libgl1" in why

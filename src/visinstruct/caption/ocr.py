@@ -157,7 +157,39 @@ def open_reader(config: OcrConfig) -> tuple[TextReader | None, str | None]:
         return None, "ocr.enabled is false"
     if config.enabled == "auto" and not ocr_installed():
         return None, f"the ocr extra is not installed ({OCR_INSTALL_HINT})"
-    return RapidOcrReader(config.min_confidence, config.det_max_side), None
+    reader = RapidOcrReader(config.min_confidence, config.det_max_side)
+    missing = _missing_system_library()
+    if missing is not None:
+        if config.enabled == "auto":
+            return None, missing
+        raise ConfigError(missing + " (or set ocr.enabled: false)", field="ocr.enabled")
+    return reader, None
+
+
+# The Debian packages that hold the shared libraries OpenCV (under RapidOCR) loads.
+_SYSTEM_PACKAGES = {
+    "libGL.so": "libgl1",
+    "libglib-2.0.so": "libglib2.0-0",
+    "libgthread": "libglib2.0-0",
+}
+
+
+def _missing_system_library() -> str | None:
+    """Why the OCR engine cannot load on this machine (a system library OpenCV needs is
+    missing), with the one install line; None when it loads. Checked once, before any image,
+    so a pass never fails image by image for a reason that is the machine's."""
+    try:
+        importlib.import_module(_MODULE)
+    except ImportError as exc:
+        text = str(exc)
+        packages = sorted({pkg for lib, pkg in _SYSTEM_PACKAGES.items() if lib in text})
+        if not packages:
+            raise
+        return (
+            f"OCR cannot start: {text.split(':')[0]} is missing on this machine; install it "
+            f"with: sudo apt-get install -y {' '.join(packages)}"
+        )
+    return None
 
 
 @dataclass
