@@ -169,3 +169,17 @@ def test_the_live_scope_is_the_latest_completed_generation_per_image(tmp_path: P
                             Head("img", "en", "c", siblings))  # fmt: skip
         assert sorted(i.kind for i in store.instructions(live)) == ["long_vqa", "short_vqa"]
         assert {i.provenance.config_hash for i in store.instructions(live)} == {"new"}
+
+
+def test_verdict_changes_are_kept_beside_the_instruction(demo: Path) -> None:
+    with Project.open(demo) as project:
+        project.verify()
+        item = next(iter(project.store.instructions(project.scope())))
+        first = project.store.check_history(item.id)
+        assert first and {h["name"] for h in first} == set(item.checks)
+        project.verify()  # the same verdicts again: nothing new in the history
+        assert project.store.check_history(item.id) == first
+        name = first[0]["name"]
+        project.store.remove_checks(item.id, [name])
+        last = project.store.check_history(item.id)[-1]
+        assert (last["name"], last["reason"], last["passed"]) == (name, "removed", None)

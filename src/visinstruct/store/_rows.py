@@ -182,7 +182,8 @@ def insert_result(db: sqlite3.Connection, record: Record, config_hash: str) -> b
 
 
 def write_checks(db: sqlite3.Connection, results: Sequence[CheckResult]) -> None:
-    """Upsert verdicts into both places; one read and one write per instruction."""
+    """Upsert verdicts into both places, one read and one write per instruction, and keep
+    each verdict that changed in ``check_history``."""
     now = time.time()
     by_instruction: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -204,6 +205,16 @@ def write_checks(db: sqlite3.Connection, results: Sequence[CheckResult]) -> None
             (r.instruction_id, r.name, r.passed, r.score, r.reason, _json(r.details), now)
             for r in results
         ],
+    )
+    changed = [
+        (r.instruction_id, r.name, r.passed, r.score, r.reason, _json(r.details), now)
+        for r in results
+        if current[r.instruction_id].get(r.name) != r.as_check()
+    ]
+    db.executemany(  # the history of verdicts: a row each time one changes
+        "INSERT INTO check_history (instruction_id, name, passed, score, reason, details, "
+        "created_at) VALUES (?,?,?,?,?,?,?)",
+        changed,
     )
     for instruction_id, mine in by_instruction.items():
         checks = current[instruction_id]

@@ -9,6 +9,7 @@ when any ``checks[*].passed`` is False.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +42,11 @@ class VerifyMixin(StoreCore):
                 "DELETE FROM instruction_checks WHERE instruction_id = ? AND name = ?",
                 [(instruction_id, n) for n in names],
             )
+            db.executemany(
+                "INSERT INTO check_history (instruction_id, name, passed, score, reason, "
+                "details, created_at) VALUES (?,?,NULL,NULL,'removed','{}',?)",
+                [(instruction_id, n, time.time()) for n in names],
+            )
             row = db.execute("SELECT checks FROM instructions WHERE id = ?", (instruction_id,))
             found = row.fetchone()
             if found is not None:
@@ -61,6 +67,15 @@ class VerifyMixin(StoreCore):
                 changes={"choices": list(choices), "answer": answer},
             )  # fmt: skip
             write_checks(db, [record])
+
+    def check_history(self, instruction_id: str) -> list[dict[str, Any]]:
+        """Every verdict change on one instruction, oldest first (``removed``: forgotten)."""
+        rows = self._db.execute(
+            "SELECT name, passed, score, reason, details, created_at FROM check_history "
+            "WHERE instruction_id = ? ORDER BY id",
+            (instruction_id,),
+        )
+        return [dict(r) for r in rows]
 
     def instructions_by_id(self, ids: Sequence[str]) -> list[Instruction]:
         """The instructions with these ids (those that exist), in id order."""

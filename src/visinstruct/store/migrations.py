@@ -228,7 +228,8 @@ CREATE INDEX batch_requests_batch ON batch_requests(batch, state);
 
 # Lineage. Generated content is written once: what happens to an instruction later (an option
 # reordering, a reviewer's edit or decision) is a revision beside it, and ``instructions.head``
-# points at the current one (NULL: as generated). ``dataset_heads`` names, per image and
+# points at the current one (NULL: as generated); every change of a verification verdict is
+# kept in ``check_history``. ``dataset_heads`` names, per image and
 # language, the generation that makes up the dataset now (the latest completed one), so
 # editing a setting never empties the dataset; ``instructions.live`` is that membership, kept
 # with the heads in the same transaction, so scoped queries read an index, not a join.
@@ -250,6 +251,17 @@ CREATE TABLE instruction_revisions (
     created_at REAL NOT NULL
 );
 CREATE INDEX instruction_revisions_item ON instruction_revisions(instruction_id, id);
+CREATE TABLE check_history (
+    id INTEGER PRIMARY KEY,
+    instruction_id TEXT NOT NULL REFERENCES instructions(id),
+    name TEXT NOT NULL,
+    passed INTEGER,
+    score REAL,
+    reason TEXT NOT NULL,
+    details TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX check_history_item ON check_history(instruction_id, id);
 ALTER TABLE instructions ADD COLUMN head INTEGER REFERENCES instruction_revisions(id);
 ALTER TABLE instructions ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE dataset_heads (
