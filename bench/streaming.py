@@ -16,6 +16,16 @@ subprocess, so each peak RSS (``ru_maxrss``) is that reader's own:
 - ``review-sample``: ``build_sample_plan`` at rate 0.05 over one instruction per image (2%
   flagged by a failed check): every flagged item plus the stratified sample, written.
 
+With ``--import-rows N`` it measures the importers instead, each in a fresh subprocess over a
+fresh project: a generated N-row file naming 64 real PNGs (made with Pillow), imported whole:
+
+- ``import-dataset``: ``visinstruct import dataset`` (generic JSONL, one multiple-choice
+  question per line);
+- ``import-generations``: ``visinstruct import generations`` (reference-engine JSONL, one
+  tagged reply of three true-or-false questions per line);
+- ``import-captions``: ``visinstruct import captions`` (one caption per image, so N images:
+  tiny PNGs, N is capped at 20,000 to keep the folder small).
+
 Prints Markdown; results go in bench/RESULTS.md.
 """
 
@@ -121,15 +131,98 @@ def run_one(task: str, root: Path) -> dict[str, object]:
     }  # fmt: skip
 
 
+_IMPORTS = ["import-dataset", "import-generations", "import-captions"]
+_CAPTION_ROWS = 20_000
+_TF = (
+    '<Q1> Is the square number {i} red? </Q1> <C1> {{"Yes", "No"}} </C1> <A1> Yes </A1>\n'
+    '<Q2> Is the circle number {i} green? </Q2> <C2> {{"Yes", "No"}} </C2> <A2> No </A2>\n'
+    "<Q3> Is the background of picture {i} white? </Q3> <A3> Yes </A3>"
+)
+_TF_PROMPT = "You need to design three true or false questions related to the landmark.\n"
+
+
+def _png(path: Path, i: int, size: int = 64) -> None:
+    from PIL import Image
+
+    colour = (i % 256, (i // 256) % 256, (i // 65536) % 256)  # distinct bytes per image
+    Image.new("RGB", (size, size), colour).save(path)
+
+
+def seed_import(root: Path, task: str, n: int) -> Path:
+    """The file ``task`` imports: N rows over 64 images (one image per row for captions)."""
+    folder = root / "data" / "landmark"
+    folder.mkdir(parents=True, exist_ok=True)
+    images = n if task == "import-captions" else 64
+    for i in range(images):
+        _png(folder / f"img_{i:06d}.png", i, 32 if task == "import-captions" else 96)
+    file = root / "data" / f"{task}.jsonl"
+    with file.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            image = f"landmark/img_{i % images:06d}.png"
+            if task == "import-dataset":
+                row = {"image": image, "question": f"Which colour is patch {i}?",
+                       "choices": ["red", "green", "blue", "grey"], "answer": "A"}  # fmt: skip
+            elif task == "import-generations":
+                row = {"image_path": image, "gpt_prompt": _TF_PROMPT, "qa_raw": _TF.format(i=i)}
+            else:
+                row = {"image": image, "caption": f"A small square patch of flat colour, no. {i}."}
+            out.write(json.dumps(row) + "\n")
+    return file
+
+
+def run_import(task: str, root: Path) -> dict[str, object]:
+    from visinstruct.expand.imports import import_dataset
+    from visinstruct.generate import Rules, import_generations
+    from visinstruct.project import Project
+
+    file = root / "data" / f"{task}.jsonl"
+    start = time.perf_counter()
+    with Project(root / "p", _config(root / "data")) as project:  # type: ignore[arg-type]
+        if task == "import-dataset":
+            report = import_dataset(project.store, project.root, file, domain="landmark")
+            found = report.imported
+        elif task == "import-generations":
+            found = import_generations(project.store, file, Rules()).instructions
+        else:
+            found = project.import_captions(file, fmt="jsonl", domain="landmark").imported
+    return {
+        "task": task, "rows": found, "seconds": time.perf_counter() - start,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }  # fmt: skip
+
+
+def main_imports(rows: int, tasks: list[str]) -> None:
+    print("| importer | file rows | records imported | seconds | peak RSS MB |")
+    print("|---|---|---|---|---|")
+    for task in tasks:
+        n = min(rows, _CAPTION_ROWS) if task == "import-captions" else rows
+        with tempfile.TemporaryDirectory() as tmp:
+            seed_import(Path(tmp), task, n)
+            cmd = [sys.executable, __file__, "--one", task, tmp]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            row = json.loads(out.strip().splitlines()[-1])
+            print(
+                f"| {task} | {n:,} | {row['rows']:,} | {row['seconds']:.1f} | "
+                f"{row['peak_mb']:.0f} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=1_000_000)
     tasks = ["estimate", "estimate-as-before", "status", "ocr-plan", "review-sample"]
     parser.add_argument("--only", nargs="*", default=tasks)
     parser.add_argument("--one", nargs=2)
+    parser.add_argument("--import-rows", type=int, help="measure the importers instead")
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], Path(args.one[1]))))
+        run = run_import if args.one[0] in _IMPORTS else run_one
+        print(json.dumps(run(args.one[0], Path(args.one[1]))))
+        return
+    if args.import_rows:
+        chosen = [t for t in args.only if t in _IMPORTS] if args.only != tasks else _IMPORTS
+        main_imports(args.import_rows, chosen)
         return
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -165,3 +165,42 @@ def test_csv_without_the_named_columns_fails_at_the_header(
     open_projects.append(project)
     with pytest.raises(InputError, match=r"c\.csv:1: no column 'caption'.*--caption-col"):
         import_captions(project.store, project.config, source, fmt="csv")
+
+
+class Crash(Exception):
+    pass
+
+
+def test_an_import_commits_in_slices_and_a_rerun_finishes_without_duplicates(
+    tmp_path: Path, open_projects: list[Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from visinstruct.caption import importer
+
+    monkeypatch.setattr(importer, "SLICE_ROWS", 2)
+    paths = make_images(tmp_path / "data", {"imgs": 5})
+    rows = _reference_rows(paths, tmp_path / "data")
+    rows.insert(1, {**rows[0], "gpt4v_caption_interface": f"{CAPTION} (again)"})
+    source = _write_jsonl(tmp_path / "data" / "captions.jsonl", rows)
+    project = Project(tmp_path / "project", ProjectConfig())
+    open_projects.append(project)
+    config_hash = CaptionStage.hash_of(project.config)
+    real = project.store.write_batch
+    committed: list[int] = []
+
+    def crash_after_one(writes: Any, calls: Any, *args: Any) -> int:
+        if committed:
+            raise Crash("power cut")
+        committed.append(len(writes))
+        return real(writes, calls, *args)
+
+    monkeypatch.setattr(project.store, "write_batch", crash_after_one)
+    with pytest.raises(Crash):
+        project.import_captions(source)
+    monkeypatch.undo()
+    assert committed == [1]  # the first slice: one image named twice, its first caption kept
+    assert project.store.count_captions(config_hash) == 1
+    report = project.import_captions(source)
+    assert (report.rows, report.imported, report.already) == (6, 4, 2)
+    captions = list(project.store.captions(config_hash))
+    assert len(captions) == 5
+    assert f"{CAPTION} (again)" not in {c.text for c in captions}

@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from visinstruct.generate import IMPORT_STAGE, Rules, import_generations
+from visinstruct.generate import importer as importer_module
 from visinstruct.generate.importer import import_hash, kind_of_prompt
 from visinstruct.store import Store
 
@@ -166,3 +169,43 @@ def test_kind_of_prompt_reads_reference_wording() -> None:
     assert kind_of_prompt("设计三个与ocr相关的中文长问答问题") == "long_vqa"
     assert kind_of_prompt("three short question answering questions") == "short_vqa"
     assert kind_of_prompt("") is None
+
+
+class Crash(Exception):
+    pass
+
+
+def test_an_import_commits_in_slices_and_a_rerun_finishes_without_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images = make_images(tmp_path / "images", {"ocr": 2})
+    size = importer_module.SLICE_ROWS
+    rows: list[dict[str, Any] | str] = [
+        {"image_path": str(images[i % 2]), "gpt_prompt": SHORT_PROMPT_EN,
+         "qa_raw": f"<Q1>What number is on sign {i}?</Q1><A1>{i}</A1>"}
+        for i in range(size * 2 + 5)
+    ]  # fmt: skip
+    rows.insert(3, rows[2])  # the same row twice within one slice: one unit
+    source = write_jsonl(tmp_path / "rows.jsonl", rows)
+    config_hash = import_hash(Rules())
+    with Store(tmp_path / "p.db") as store:
+        real = store.write_batch
+        committed: list[int] = []
+
+        def crash_after_one(writes: Any, calls: Any, *args: Any) -> int:
+            if committed:
+                raise Crash("power cut")
+            committed.append(len(writes))
+            return real(writes, calls, *args)
+
+        monkeypatch.setattr(store, "write_batch", crash_after_one)
+        with pytest.raises(Crash):
+            import_generations(store, source, Rules())
+    assert committed == [size - 1]  # one transaction for the first slice (less its repeat)
+    with Store(tmp_path / "p.db") as store:
+        assert store.count_instructions(config_hash) == size - 1
+        report = import_generations(store, source, Rules())
+        assert store.count_instructions(config_hash) == size * 2 + 5
+    assert report.already_done == size
+    assert report.instructions == size + 6
+    assert report.rows == size * 2 + 6

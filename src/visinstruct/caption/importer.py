@@ -10,8 +10,10 @@ stage and ``generate`` reads their captions like any other. So import after the 
 settings (model included) are final; if they change, import again (it costs nothing, and rows
 already imported under the new settings are skipped).
 
-Rows are imported one by one, each in its own transaction: a bad row is reported with the file
-and line and skipped, and a crash half-way keeps every row committed before it. Imported
+Rows are read lazily and committed in slices of :data:`SLICE_ROWS`: one unit-state lookup
+and one transaction per slice, each caption with its done mark. A bad row is reported with the
+file and line and skipped, and a crash half-way keeps every slice committed before it (a rerun
+skips those rows). Imported
 captions pass the same quality gate as model captions (the reference engine stored the string
 "error" as a caption when a call failed), except the language check: each caption keeps the
 language it is written in.
@@ -33,6 +35,7 @@ from visinstruct.config import ProjectConfig
 from visinstruct.errors import InputError
 from visinstruct.records import Caption, ImageRecord, Language, OcrLine
 from visinstruct.store import Store
+from visinstruct.store.sqlite import UnitWrite
 
 __all__ = [
     "IMPORTED_OCR_ENGINE",
@@ -53,6 +56,8 @@ _DEFAULT_COLUMNS: dict[ImportFormat, tuple[str, str]] = {
     "csv": ("image", "caption"),
 }
 _MAX_ERRORS = 1000
+SLICE_ROWS = 256
+"""Rows per unit-state lookup and per transaction."""
 
 
 @dataclass
@@ -142,6 +147,7 @@ class _Importer:
     language: Language | None
     model: str
     report: CaptionImportReport
+    pending: list[Caption] = field(default_factory=list)
 
     def image_for(self, row: dict[str, Any]) -> ImageRecord:
         """The row's image, collected into the project if it is not there yet."""
@@ -172,21 +178,40 @@ class _Importer:
             if lines:
                 self.store.set_ocr(image.id, lines, IMPORTED_OCR_ENGINE)
         config_hash = self.report.config_hash
-        if self.store.unit_status(CaptionStage.name, image.id, config_hash) == "done":
-            self.report.already += 1
-            return
-        caption = Caption(
-            id=Caption.make_id(image.id, config_hash, text),
-            image_id=image.id,
-            text=text,
-            language=self.language or detect_language(text),
-            model=self.model,
-            prompt_version="imported",
-            config_hash=config_hash,
-            source="imported",
+        self.pending.append(
+            Caption(
+                id=Caption.make_id(image.id, config_hash, text),
+                image_id=image.id,
+                text=text,
+                language=self.language or detect_language(text),
+                model=self.model,
+                prompt_version="imported",
+                config_hash=config_hash,
+                source="imported",
+            )
         )
-        self.store.complete_unit(CaptionStage.name, image.id, config_hash, [caption])
-        self.report.imported += 1
+        if len(self.pending) >= SLICE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the pending captions whose image has no done caption unit yet; an image
+        named twice keeps its first caption, as a unit is done once."""
+        captions, self.pending = self.pending, []
+        if not captions:
+            return
+        stage, config_hash = CaptionStage.name, self.report.config_hash
+        states = self.store.unit_states_for(stage, config_hash, [c.image_id for c in captions])
+        writes: list[UnitWrite] = []
+        seen: set[str] = set()
+        for caption in captions:
+            state = states.get(caption.image_id)
+            if caption.image_id in seen or (state is not None and state[0] == "done"):
+                continue
+            seen.add(caption.image_id)
+            writes.append(UnitWrite(stage, caption.image_id, config_hash, [caption]))
+        self.store.write_batch(writes, [])
+        self.report.already += len(captions) - len(writes)
+        self.report.imported += len(writes)
 
     def error(self, line: int, message: str) -> None:
         if len(self.report.errors) < _MAX_ERRORS:
@@ -242,13 +267,18 @@ def import_captions(
         if fmt == "csv"
         else _jsonl_rows(path)
     )
-    for line, row in rows:
-        importer.report.rows += 1
-        if isinstance(row, str):
-            importer.error(line, row)
-            continue
-        try:
-            importer.import_row(row)
-        except _RowError as exc:
-            importer.error(line, str(exc))
+    try:
+        for line, row in rows:
+            importer.report.rows += 1
+            if isinstance(row, str):
+                importer.error(line, row)
+                continue
+            try:
+                importer.import_row(row)
+            except _RowError as exc:
+                importer.error(line, str(exc))
+    except InputError:
+        importer.flush()  # rows read before a broken line stay committed, as they were
+        raise
+    importer.flush()
     return importer.report

@@ -16,7 +16,8 @@ Workers never open the project database (SQLite in WAL mode cannot be shared acr
 driver reads each unit's inputs (the job's ``ship``: records, peers, seeds, caption texts, and
 the bytes of the image files the unit reads, up to ``executor.ray_ship_max_mb`` each) and sends
 them with the unit, so a worker needs no storage shared with the driver. To keep it so, each
-worker process makes ``sqlite3.connect`` raise before it builds its job. Actors are spread over
+worker process forbids itself every database (``store.forbid_databases``) before it builds its
+job. Actors are spread over
 the cluster's nodes. A job that is not ``distributable`` (its backend keeps state in the store,
 like ``openai-batch``'s batch journal) runs on the driver's event loop instead.
 
@@ -51,6 +52,7 @@ from visinstruct.executors.base import (
     run_attempts,
 )
 from visinstruct.executors.local import LocalExecutor
+from visinstruct.store import databases_forbidden, forbid_databases
 
 __all__ = ["RayExecutor"]
 
@@ -73,21 +75,11 @@ _NO_SQLITE = (
 )
 
 
-def _forbid_sqlite() -> None:
-    """Make this process unable to open SQLite databases (see the module docstring)."""
-    import sqlite3
-
-    def refuse(database: Any, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(_NO_SQLITE.format(database))
-
-    sqlite3.connect = refuse
-
-
 class _Worker:
     """One Ray actor: the job rebuilt here, attempting the units the driver sends."""
 
     def __init__(self, factory: RemoteJobFactory):
-        _forbid_sqlite()
+        forbid_databases(_NO_SQLITE)
         self.job: RemoteJob = factory()
 
     def pid(self) -> int:
@@ -99,14 +91,12 @@ class _Worker:
 
     def info(self) -> dict[str, Any]:
         """Where this worker runs and its share of the endpoint's limits, for reports."""
-        import sqlite3
-
         limits = getattr(self.job, "limits", None)
         return {
             "pid": os.getpid(),
             "node": _ray().get_runtime_context().get_node_id(),
             "limits": limits() if callable(limits) else None,
-            "sqlite_refused": getattr(sqlite3.connect, "__name__", "") == "refuse",
+            "sqlite_refused": databases_forbidden(),
         }
 
     async def run(self, unit: WorkUnit, max_attempts: int) -> tuple[Any, ...]:

@@ -5,6 +5,9 @@ tagged reply, or the string "error" when every retry failed) and ``gpt_prompt`` 
 which holds the caption and the seed questions). Rows it could not finish carry ``err``
 instead. Each usable row becomes one work unit of the ``import_generations`` stage, keyed by
 its content, so importing a file twice adds nothing and an interrupted import resumes. The
+file is read line by line and handled in slices of :data:`SLICE_ROWS` rows: one unit-state
+lookup and one transaction per slice (each row's records with its done mark), so memory does
+not grow with the file and a crash loses at most the slice in flight. The
 instructions land under a config hash starting with ``import:``, which is how the store and
 the exports tell imported instructions from generated ones.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from visinstruct.collect import admit_image, domain_name
 from visinstruct.errors import InputError, OutputParseError
@@ -34,11 +38,14 @@ from visinstruct.records import (
     content_id,
 )
 from visinstruct.store import Store
+from visinstruct.store.sqlite import UnitWrite
 
 __all__ = ["IMPORT_STAGE", "GenerationImportReport", "import_generations", "import_hash"]
 
 IMPORT_STAGE = "import_generations"
 REFERENCE_VERSION = "reference"
+SLICE_ROWS = 256
+"""Rows per unit-state lookup and per transaction."""
 
 _KIND_HINTS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("multiple_choice", re.compile(r"multiple choice|单项选择|选择题", re.IGNORECASE)),
@@ -117,6 +124,28 @@ def _resolve(image_path: str, source: Path, images_root: Path | None) -> Path | 
     return None
 
 
+class _Row(NamedTuple):
+    """A usable row waiting for its slice: its unit key and what its records are made from."""
+
+    key: str
+    image: ImageRecord
+    raw: str
+    prompt: str
+    kind: Kind | None
+    language: Language
+
+
+@dataclass
+class _Counts:
+    """What one slice adds to the report, added only once the slice is committed."""
+
+    instructions: int = 0
+    rejected_items: int = 0
+    failed_rows: int = 0
+    already_done: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class _Importer:
     store: Store
@@ -128,6 +157,7 @@ class _Importer:
     domain: str | None
     model: str
     report: GenerationImportReport = field(default_factory=GenerationImportReport)
+    pending: list[_Row] = field(default_factory=list)
 
     @property
     def config_hash(self) -> str:
@@ -149,7 +179,7 @@ class _Importer:
         self.report.images_added += added
         return image
 
-    def row(self, number: int, row: dict[str, Any], done: set[str]) -> None:
+    def row(self, number: int, row: dict[str, Any]) -> None:
         raw, prompt = row.get("qa_raw"), row.get("gpt_prompt")
         prompt = prompt if isinstance(prompt, str) else ""
         if "err" in row or not isinstance(raw, str) or raw.strip() in ("", "error"):
@@ -163,42 +193,56 @@ class _Importer:
         kind = self.kind or kind_of_prompt(prompt)
         language: Language = self.language or ("zh" if han_share(raw) > 0.3 else "en")
         key = content_id(image.id, raw, kind, language)
-        if key in done:
-            self.report.already_done += 1
-            return
-        self.unit(key, image, raw, prompt, kind, language)
+        self.pending.append(_Row(key, image, raw, prompt, kind, language))
+        if len(self.pending) >= SLICE_ROWS:
+            self.flush()
 
-    def unit(
-        self,
-        key: str,
-        image: ImageRecord,
-        raw: str,
-        prompt: str,
-        kind: Kind | None,
-        language: Language,
-    ) -> None:
-        seeds = _seeds_of(prompt)
+    def flush(self) -> None:
+        """Check the pending rows against the store and commit those not done yet."""
+        rows, self.pending = self.pending, []
+        if not rows:
+            return
+        states = self.store.unit_states_for(IMPORT_STAGE, self.config_hash, [r.key for r in rows])
+        counts, writes, seen = _Counts(), list[UnitWrite](), set[str]()
+        for r in rows:
+            state = states.get(r.key)
+            if r.key in seen or (state is not None and state[0] == "done"):
+                counts.already_done += 1
+                continue
+            seen.add(r.key)
+            writes.append(self.unit(r, counts))
+        self.store.write_batch(writes, [])
+        report = self.report
+        report.instructions += counts.instructions
+        report.rejected_items += counts.rejected_items
+        report.failed_rows += counts.failed_rows
+        report.already_done += counts.already_done
+        for code, n in counts.reasons.items():
+            report.reasons[code] = report.reasons.get(code, 0) + n
+
+    def unit(self, r: _Row, counts: _Counts) -> UnitWrite:
+        """The row's write: its records, or why it has none."""
+        seeds = _seeds_of(r.prompt)
         try:
-            items = parse_reply(unbrace(raw), "auto")
+            items = parse_reply(unbrace(r.raw), "auto")
         except OutputParseError as exc:
-            self._fail(key, str(exc), raw)
-            return
-        verdict = judge_items(items, language, self.rules, expected=kind, seeds=seeds)
+            return self._fail(r, str(exc), counts)
+        verdict = judge_items(items, r.language, self.rules, expected=r.kind, seeds=seeds)
         for reject in verdict.rejects:
-            self.report.reasons[reject.code] = self.report.reasons.get(reject.code, 0) + 1
+            counts.reasons[reject.code] = counts.reasons.get(reject.code, 0) + 1
         if not verdict.drafts:
-            reasons = "; ".join(r.reason for r in verdict.rejects[:5])
-            hint = "" if kind else "; the prompt names no kind: pass --kind"
-            self._fail(key, f"no usable instruction in the row ({reasons}){hint}", raw)
-            return
-        records = self.records(image, prompt, language, seeds, verdict)
-        self.store.complete_unit(IMPORT_STAGE, key, self.config_hash, records)
-        self.report.instructions += len(verdict.drafts)
-        self.report.rejected_items += len(verdict.rejects)
+            reasons = "; ".join(x.reason for x in verdict.rejects[:5])
+            hint = "" if r.kind else "; the prompt names no kind: pass --kind"
+            return self._fail(r, f"no usable instruction in the row ({reasons}){hint}", counts)
+        records = self.records(r.image, r.prompt, r.language, seeds, verdict)
+        counts.instructions += len(verdict.drafts)
+        counts.rejected_items += len(verdict.rejects)
+        return UnitWrite(IMPORT_STAGE, r.key, self.config_hash, records)
 
-    def _fail(self, key: str, error: str, raw: str) -> None:
-        self.store.fail_unit(IMPORT_STAGE, key, self.config_hash, error, raw, 1)
-        self.report.failed_rows += 1
+    def _fail(self, r: _Row, error: str, counts: _Counts) -> UnitWrite:
+        counts.failed_rows += 1
+        return UnitWrite(IMPORT_STAGE, r.key, self.config_hash, error=error, raw=r.raw,
+                         attempts=1)  # fmt: skip
 
     def records(
         self,
@@ -282,14 +326,8 @@ def import_generations(
     looked up under ``images_root``, then next to the file, then in the working folder.
     """
     source = Path(path)
-    try:
-        lines = source.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source}: cannot read the file: {exc}") from exc
     importer = _Importer(store, source, rules, kind, language, images_root, domain, model)
-    states = store.unit_states(IMPORT_STAGE, importer.config_hash)
-    done = {key for key, (status, _) in states.items() if status == "done"}
-    for number, line in enumerate(lines, start=1):
+    for number, line in _lines(source):
         if not line.strip():
             continue
         importer.report.rows += 1
@@ -301,5 +339,15 @@ def import_generations(
         if not isinstance(row, dict):
             importer.report.skipped.append((number, "not a JSON object"))
             continue
-        importer.row(number, row, done)
+        importer.row(number, row)
+    importer.flush()
     return importer.report
+
+
+def _lines(source: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) read lazily; an unreadable file is a file-level error."""
+    try:
+        with source.open(encoding="utf-8") as handle:
+            yield from enumerate(handle, start=1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source}: cannot read the file: {exc}") from exc

@@ -15,6 +15,22 @@ from visinstruct.store.migrations import MIGRATIONS
 _S = TypeVar("_S", bound="StoreCore")
 
 
+def forbid_databases(message: str) -> None:
+    """Make this process unable to open any SQLite database (``message``, formatted with the
+    database's path, says why): a distributed executor's workers, which must get everything a
+    unit needs from the driver, call it before they build their job."""
+
+    def refuse(database: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        raise RuntimeError(message.format(database))
+
+    sqlite3.connect = refuse  # type: ignore[assignment]
+
+
+def databases_forbidden() -> bool:
+    """Whether :func:`forbid_databases` is in force in this process."""
+    return getattr(sqlite3.connect, "__name__", "") == "refuse"
+
+
 class StoreCore:
     """A connection to one project database. Not shared across threads."""
 

@@ -73,7 +73,9 @@ class SourceRow:
 
 
 class Adapter(Protocol):
-    """A reader of one dataset format."""
+    """A reader of one dataset format. An adapter whose row keys cannot repeat (positions,
+    a JSON object's keys) may say so with ``ids_may_repeat = False``, which spares the driver
+    remembering every key it has seen."""
 
     name: str
     default_domain: str

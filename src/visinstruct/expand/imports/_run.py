@@ -1,14 +1,19 @@
-"""The import driver: rows in, images and instructions into the store, one atomic unit per row.
+"""The import driver: rows in, images and instructions into the store, a slice at a time.
 
 Each row is a work unit of stage ``import`` keyed ``<adapter>:<file>#<row id>`` under config
-hash ``import:<adapter>``, committed with its instruction (or its skip reason) in one
-transaction. A crash loses at most the row in flight; a rerun skips finished rows and retries
-failed ones; ids are content hashes, so nothing is ever stored twice.
+hash ``import:<adapter>``. Rows are read lazily and handled in slices of :data:`SLICE_ROWS`:
+the slice's unit states are looked up in one query, and its rows' instructions (or skip
+reasons, or failures) are committed in one transaction, each row's results with its done
+mark. A crash loses at most the slice in flight; a rerun skips finished rows and retries
+failed ones; ids are content hashes, so nothing is ever stored twice. Nothing held in memory
+grows with the file, except the first location of each explicit row id (to report repeats),
+kept only when the rows' ids come from a column.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +22,13 @@ from visinstruct.expand.imports._base import Adapter, Prepared, RowProblem, Skip
 from visinstruct.expand.imports._images import ImageIntake
 from visinstruct.records import Instruction, Provenance, RejectedItem
 from visinstruct.store import Store
+from visinstruct.store.sqlite import UnitWrite
 
-__all__ = ["IMPORT_STAGE", "ImportReport", "config_hash_of", "run_import"]
+__all__ = ["IMPORT_STAGE", "SLICE_ROWS", "ImportReport", "config_hash_of", "run_import"]
+
+SLICE_ROWS = 256
+"""Rows per lookup and per transaction: a commit per row cost the import most of its time,
+and one slice in memory is all a file of any length needs."""
 
 IMPORT_STAGE = "import"
 _KEPT_ERRORS = 50
@@ -73,34 +83,61 @@ class _Importer:
             model=self.config_hash, prompt_version="-", config_hash=self.config_hash
         )
         self.images = ImageIntake(store, project_root, source=self.config_hash)
-        self.states = store.unit_states(IMPORT_STAGE, self.config_hash)
         self.report = ImportReport(adapter=adapter.name, source=str(source))
+        # a row, or the error of a row whose id repeats (kept in order with the others')
+        self.pending: list[SourceRow | str] = []
 
     def unit_key(self, row: SourceRow) -> str:
         return f"{self.adapter.name}:{row.key}"
 
-    def handle(self, row: SourceRow) -> None:
-        key = self.unit_key(row)
-        state = self.states.get(key)
-        if state is not None and state[0] == "done":
-            self.report.already_done += 1
+    def add(self, row: SourceRow | str) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= SLICE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Build the pending rows not done yet and commit them in one transaction; the
+        report counts a row only once its commit has happened."""
+        rows, self.pending = self.pending, []
+        if not rows:
             return
+        keys = [self.unit_key(row) for row in rows if not isinstance(row, str)]
+        states = self.store.unit_states_for(IMPORT_STAGE, self.config_hash, keys)
+        writes: list[UnitWrite] = []
+        imported, skipped, already = 0, dict[str, int](), 0
+        for row in rows:
+            if isinstance(row, str):
+                self.report.add_error(row)
+                continue
+            key = self.unit_key(row)
+            state = states.get(key)
+            if state is not None and state[0] == "done":
+                already += 1
+                continue
+            write, reason = self.handle(row, key, 1 + (state[1] if state else 0))
+            writes.append(write)
+            if reason is not None:
+                skipped[reason] = skipped.get(reason, 0) + 1
+            elif write.error is None:
+                imported += 1
+        self.store.write_batch(writes, [])
+        self.report.already_done += already
+        self.report.imported += imported
+        for reason, count in skipped.items():
+            self.report.skipped[reason] = self.report.skipped.get(reason, 0) + count
+
+    def handle(self, row: SourceRow, key: str, attempts: int) -> tuple[UnitWrite, str | None]:
+        """The row's write (results, or its failure) and its skip reason, if skipped."""
         try:
             outcome = row.build()
             results = self._results(outcome)
         except RowProblem as exc:
-            self._fail(row, key, str(exc), attempts=1 + (state[1] if state else 0))
-            return
+            return self._fail(row, key, str(exc), attempts), None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             message = f"unexpected row content ({type(exc).__name__}: {exc})"
-            self._fail(row, key, message, attempts=1 + (state[1] if state else 0))
-            return
-        self.store.complete_unit(IMPORT_STAGE, key, self.config_hash, results)
-        self.states[key] = ("done", 1)
-        if isinstance(outcome, Skipped):
-            self.report.skipped[outcome.reason] = self.report.skipped.get(outcome.reason, 0) + 1
-        else:
-            self.report.imported += 1
+            return self._fail(row, key, message, attempts), None
+        write = UnitWrite(IMPORT_STAGE, key, self.config_hash, results)
+        return write, outcome.reason if isinstance(outcome, Skipped) else None
 
     def _results(self, outcome: Prepared | Skipped) -> list[Instruction] | list[RejectedItem]:
         if isinstance(outcome, Skipped):
@@ -117,12 +154,36 @@ class _Importer:
         )  # fmt: skip
         return [instruction]
 
-    def _fail(self, row: SourceRow, key: str, problem: str, attempts: int) -> None:
+    def _fail(self, row: SourceRow, key: str, problem: str, attempts: int) -> UnitWrite:
         message = f"{row.where}: {problem}"
-        self.store.fail_unit(IMPORT_STAGE, key, self.config_hash, message, _preview(row.raw),
-                             attempts)  # fmt: skip
-        self.states[key] = ("failed", attempts)
         self.report.add_error(message)
+        return UnitWrite(IMPORT_STAGE, key, self.config_hash, error=message,
+                         raw=_preview(row.raw), attempts=attempts)  # fmt: skip
+
+
+def _read(
+    importer: _Importer,
+    rows: Iterator[SourceRow],
+    first_seen: dict[str, str] | None,
+    split: str | None,
+    limit: int | None,
+) -> None:
+    for row in rows:
+        if split is not None and row.split != split:
+            importer.report.other_split += 1
+            continue
+        if limit is not None and importer.report.rows >= limit:
+            return
+        importer.report.rows += 1
+        if first_seen is not None:
+            if row.key in first_seen:
+                importer.add(
+                    f"{row.where}: row id {row.key!r} repeats (first at {first_seen[row.key]}); "
+                    "row ids must be unique: fix the id column or drop it from the mapping"
+                )
+                continue
+            first_seen[row.key] = row.where
+        importer.add(row)
 
 
 def run_import(
@@ -143,22 +204,14 @@ def run_import(
         )
     importer = _Importer(store, project_root, adapter, source)
     before = store.count_instructions(importer.config_hash)
-    first_seen: dict[str, str] = {}
-    for row in adapter.rows(source, domain):
-        if split is not None and row.split != split:
-            importer.report.other_split += 1
-            continue
-        if limit is not None and importer.report.rows >= limit:
-            break
-        importer.report.rows += 1
-        if row.key in first_seen:
-            importer.report.add_error(
-                f"{row.where}: row id {row.key!r} repeats (first at {first_seen[row.key]}); "
-                "row ids must be unique: fix the id column or drop it from the mapping"
-            )
-            continue
-        first_seen[row.key] = row.where
-        importer.handle(row)
+    # keys made from positions cannot repeat; ids read from a column can
+    first_seen: dict[str, str] | None = {} if getattr(adapter, "ids_may_repeat", True) else None
+    try:
+        _read(importer, adapter.rows(source, domain), first_seen, split, limit)
+    except InputError:
+        importer.flush()  # rows read before a file-level fault stay committed, as they were
+        raise
+    importer.flush()
     report = importer.report
     report.images_added = importer.images.added
     report.instructions_added = store.count_instructions(importer.config_hash) - before

@@ -37,6 +37,7 @@ class FigureQA:
     name = "figureqa"
     default_domain = _CHART_DOMAIN
     has_split = False
+    ids_may_repeat = False  # keyed by position
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         file = data_file(path, ("qa_pairs.json",), "FigureQA qa_pairs.json")
@@ -74,6 +75,7 @@ class DVQA:
     name = "dvqa"
     default_domain = _CHART_DOMAIN
     has_split = False
+    ids_may_repeat = True  # keyed by question_id
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         names = ("qa.json", "train_qa.json", "val_easy_qa.json", "val_hard_qa.json")

@@ -196,6 +196,8 @@ class Generic:
     def __init__(self, mapping: ImportMapping | None = None):
         self.mapping = mapping or ImportMapping()
         self.default_domain = self.mapping.domain or ""
+        # row keys are line or row positions unless the mapping names an id column
+        self.ids_may_repeat = self.mapping.columns.id is not None
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         if not path.is_file():

@@ -36,6 +36,7 @@ class ScienceQA:
     name = "scienceqa"
     default_domain = "commonsense_reasoning"
     has_split = True
+    ids_may_repeat = False  # keyed by the problems object's own (unique) keys
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         file = data_file(path, ("problems.json",), "ScienceQA problems.json")

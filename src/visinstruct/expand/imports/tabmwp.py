@@ -37,6 +37,7 @@ class TabMWP:
     name = "tabmwp"
     default_domain = "numerical_calculation"
     has_split = True
+    ids_may_repeat = False  # keyed by the problems object's own (unique) keys
 
     def rows(self, path: Path, domain: str) -> Iterator[SourceRow]:
         names = ("problems.json", "problems_train.json", "problems_dev.json", "problems_test.json")
