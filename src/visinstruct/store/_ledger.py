@@ -99,39 +99,6 @@ class LedgerMixin(StoreCore):
             (batch_id, time.time(), local_id),
         )
 
-    def batch_finished(
-        self,
-        local_id: int,
-        remote_status: str,
-        answers: Sequence[tuple[str, str]],
-        calls: Sequence[ModelCall],
-    ) -> list[str]:
-        """Keep the downloaded answers (custom id, reply JSON) and their ledger rows, mark
-        the batch's other requests missing, all at once; return the missing custom ids."""
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE batch_requests SET state = 'answered', reply = ? WHERE custom_id = ?",
-                [(reply, cid) for cid, reply in answers],
-            )
-            missing = [
-                str(r[0])
-                for r in db.execute(
-                    "SELECT custom_id FROM batch_requests WHERE batch = ? AND state = 'pending'",
-                    (local_id,),
-                )
-            ]
-            db.execute(
-                "UPDATE batch_requests SET state = 'missing' WHERE batch = ? AND state = 'pending'",
-                (local_id,),
-            )
-            db.execute(
-                "UPDATE batches SET status = 'finished', remote_status = ?, updated_at = ? "
-                "WHERE id = ?",
-                (remote_status, time.time(), local_id),
-            )
-            calls_in(db, calls)
-        return missing
-
     def batch_row(self, local_id: int) -> dict[str, Any] | None:
         """One journalled batch, whatever its status."""
         row = self._db.execute(
