@@ -56,6 +56,7 @@ def _records(project: Project) -> dict[str, Any]:
     return {
         "captions": sorted(c.model_dump_json() for c in store.captions(caption_hash)),
         "instructions": sorted(i.model_dump_json() for i in store.instructions_of(generate_hash)),
+        "dataset": sorted(i.id for i in store.instructions(project.scope())),
         "status": project.status()["stages"],
         "calls": store.call_totals().calls,
     }
@@ -83,6 +84,7 @@ def test_ray_and_local_give_identical_records(local_ray: None, tmp_path: Path) -
     assert len(local["instructions"]) > 500 * 2
     assert remote["captions"] == local["captions"]
     assert remote["instructions"] == local["instructions"]
+    assert remote["dataset"] == local["dataset"]  # the same heads claimed: the same live data
     assert remote["status"] == local["status"]
     assert remote["calls"] == local["calls"] == 500 * 3  # every worker's ledger rows arrived
 

@@ -75,6 +75,7 @@ def _records(project: Project) -> dict[str, Any]:
     return {
         "captions": sorted(c.model_dump_json() for c in store.captions(caption_hash)),
         "instructions": sorted(i.model_dump_json() for i in store.instructions_of(generate_hash)),
+        "dataset": sorted(i.id for i in store.instructions(project.scope())),
         "status": project.status()["stages"],
         "calls": store.call_totals().calls,
     }
@@ -106,6 +107,7 @@ def test_caption_and_generation_on_three_nodes_match_the_local_run(
     local, remote = found["local"], found["ray"]
     assert len(local["captions"]) == IMAGES
     assert len(local["instructions"]) >= IMAGES * 2
+    assert len(local["dataset"]) == len(local["instructions"])  # all of it live, under both
     assert remote == local  # captions, instructions, stage counts, ledger rows
 
     assert len(executors) == 2  # caption, generate
