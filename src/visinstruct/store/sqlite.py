@@ -15,6 +15,7 @@ from visinstruct.store._images import ImagesMixin
 from visinstruct.store._ledger import LedgerMixin
 from visinstruct.store._review import ReviewMixin
 from visinstruct.store._revisions import RevisionsMixin
+from visinstruct.store._sessions import SessionsMixin
 from visinstruct.store._types import (
     BatchRequestState,
     CallTotals,
@@ -39,5 +40,7 @@ __all__ = [
 ]
 
 
-class Store(ImagesMixin, UnitsMixin, LedgerMixin, VerifyMixin, ReviewMixin, RevisionsMixin):
+class Store(
+    ImagesMixin, UnitsMixin, LedgerMixin, VerifyMixin, ReviewMixin, SessionsMixin, RevisionsMixin
+):
     """A connection to one project database. Not shared across threads."""
