@@ -10,6 +10,7 @@ requested counts and the Yes/No balance of a judgement set.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +33,7 @@ from visinstruct.generate.fields import (
 )
 from visinstruct.generate.parse import RawItem
 from visinstruct.records import KINDS, Kind, Language
-from visinstruct.seeds._text import canonical, trigram_jaccard
+from visinstruct.seeds._text import canonical, trigrams
 
 __all__ = [
     "CHECKS",
@@ -271,10 +272,31 @@ def infer_kind(item: RawItem, expected: Kind | None = None) -> Kind:
     return expected
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _seed_trigrams(seed: str) -> frozenset[str]:
+    """A seed question's trigrams, computed once per seed text: every item of every unit is
+    compared with its unit's seeds, and a run's seeds come from one bank of a few thousand."""
+    return frozenset(trigrams(canonical(seed)))
+
+
 def _seed_copy(question: str, seeds: Sequence[str], threshold: float) -> str | None:
-    mine = canonical(question)
+    """The first seed whose canonical trigram Jaccard with ``question`` reaches ``threshold``.
+
+    The same verdict as ``trigram_jaccard(canonical(question), canonical(seed)) >= threshold``
+    (tests/generate/test_validate.py), cheaper: the seeds' trigrams are cached, and a pair
+    whose set sizes alone cap the similarity below the threshold is skipped, since the
+    intersection is at most the smaller set and the union at least the larger one (division
+    rounds monotonically, so the float bound holds too).
+    """
+    mine = trigrams(canonical(question))
+    size = len(mine)
     for seed in seeds:
-        if trigram_jaccard(mine, canonical(seed)) >= threshold:
+        theirs = _seed_trigrams(seed)
+        other = len(theirs)
+        if min(size, other) / max(size, other) < threshold:
+            continue
+        common = len(mine & theirs)
+        if common / (size + other - common) >= threshold:
             return seed
     return None
 

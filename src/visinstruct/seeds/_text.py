@@ -18,6 +18,7 @@ __all__ = [
     "placeholder_errors",
     "skeleton",
     "trigram_jaccard",
+    "trigrams",
 ]
 
 # Character trigrams alone let the commonest trivial rewordings through ("the photo" -> "this
@@ -118,11 +119,26 @@ def _slot_errors(content: str, start: int) -> list[str]:
     return []
 
 
+class _Blanking(dict[int, int]):
+    """A :meth:`str.translate` table turning punctuation, symbols and separators (Unicode
+    categories P*, S*, Z*) into spaces, filled one character at a time as text shows it:
+    looking each character's category up on every call was a third of the validator's seed
+    check (bench/RESULTS.md, issue 17), and a table of all code points would cost more to
+    build than a run spends."""
+
+    def __missing__(self, code: int) -> int:
+        value = 0x20 if unicodedata.category(chr(code))[0] in "PSZ" else code
+        self[code] = value
+        return value
+
+
+_BLANKING = _Blanking()
+
+
 def normalise(text: str) -> str:
     """Case-, punctuation- and spacing-insensitive form used to compare two questions."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = [" " if unicodedata.category(c)[0] in "PSZ" else c for c in folded]
-    return " ".join("".join(kept).split())
+    return " ".join(folded.translate(_BLANKING).split())
 
 
 def skeleton(text: str) -> str:
@@ -146,7 +162,8 @@ def canonical(text: str) -> str:
     return joined
 
 
-def _trigrams(text: str) -> set[str]:
+def trigrams(text: str) -> set[str]:
+    """The character trigrams :func:`trigram_jaccard` compares (a short string is its own)."""
     if len(text) < 3:
         return {text}
     return {text[i : i + 3] for i in range(len(text) - 2)}
@@ -154,6 +171,6 @@ def _trigrams(text: str) -> set[str]:
 
 def trigram_jaccard(a: str, b: str) -> float:
     """Jaccard similarity of the character trigrams of two already normalised strings."""
-    ga, gb = _trigrams(a), _trigrams(b)
+    ga, gb = trigrams(a), trigrams(b)
     union = ga | gb
     return len(ga & gb) / len(union) if union else 1.0
