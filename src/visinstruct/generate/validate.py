@@ -204,9 +204,15 @@ def check_leakage(item: _Item) -> None:
     """Phrases that refer to the pipeline's inputs instead of the picture."""
     text = " ".join([item.raw.question, item.raw.answer, *(item.raw.choices or ())])
     folded = " ".join(text.split()).casefold()
-    for phrase in (*LEAK_PHRASES, *item.rules.leak_phrases):
-        if phrase and " ".join(phrase.split()).casefold() in folded:
+    for phrase, needle in _leak_needles(item.rules.leak_phrases):
+        if needle in folded:
             raise ItemProblem("leakage", f"refers to the pipeline's inputs ({phrase!r})")
+
+
+@functools.lru_cache(maxsize=64)
+def _leak_needles(extra: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each leak phrase with its folded form, folded once per rule set rather than per item."""
+    return tuple((p, " ".join(p.split()).casefold()) for p in (*LEAK_PHRASES, *extra) if p)
 
 
 def check_language(item: _Item) -> None:
