@@ -153,7 +153,7 @@ def test_no_text_crashes_split_options(text: str) -> None:
         assert isinstance(option, str)
 
 
-# -- the JSON scanner against its per-character definition ------------------------------------
+# -- the JSON scanner: its shortcuts against the plain per-character walk --------------------
 
 _SCANNED = st.text(alphabet=st.sampled_from('{}[]",\\ \n\t\u3000\u2028ab:'), max_size=80) | st.text(
     max_size=80
@@ -179,13 +179,17 @@ def _reference_drop_trailing_commas(text: str) -> str:
 @given(_SCANNED)
 def test_json_scanner_matches_the_per_character_walk(text: str) -> None:
     assert _drop_trailing_commas(text) == _reference_drop_trailing_commas(text)
-    assert _starts(text) == [i for i, ch in _outside_strings(text) if ch in "{["][:64]
+    assert list(_starts(text)) == [i for i, ch in _outside_strings(text) if ch in "{["][:64]
 
 
 def test_json_scanner_keeps_commas_inside_strings_and_after_escapes() -> None:
     text = '[{"a": "x,]", "b": "q\\",]",}, ]'
     assert _drop_trailing_commas(text) == '[{"a": "x,]", "b": "q\\",]"} ]'
-    assert _starts('"{" [ "\\"[" {') == [4, 12]
+    assert list(_starts('"{" [ "\\"[" {')) == [4, 12]
     broken = '["a\\\n", {"b": 1,},'  # an escaped line break, a reply cut off in a string
     assert _drop_trailing_commas(broken) == '["a\\\n", {"b": 1},'
-    assert _starts(broken + ' "x\\') == [0, 8]
+    assert list(_starts(broken + ' "x\\')) == [0, 8]
+
+
+def test_json_scanner_offers_at_most_64_starts() -> None:
+    assert list(_starts("[" * 100)) == list(range(64))

@@ -15,7 +15,6 @@ list element at a time, so a reply cut off mid-way keeps every complete object b
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -54,12 +53,8 @@ _LINE_LABEL = re.compile(r"(?m)^[ \t>#*_-]*([QCAqca])(\d{1,3})[ \t*_]*[:：][ \t
 _FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n?")
 _PSEUDO_KEY = re.compile(r"[{,\[]\s*'[^'\n]{1,40}'\s*:")
 _PSEUDO_QUESTION = re.compile(r"'question'\s*:", re.IGNORECASE)
-# The rest of a JSON string after its opening quote: up to the closing quote, or the end of
-# the text (a cut-off reply); a backslash escapes any one character.
-_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
 # A comma with nothing but whitespace before a closing bracket (``\s`` is ``str.isspace``).
 _TRAILING_COMMA = re.compile(r",\s*[}\]]")
-_OPENING = re.compile(r"[{\[]")
 _STRUCTURE = re.compile(r"\[\s*[{\[\]]|\{\s*[\"'}]|\[\s*'")
 _LIST_KEYS = ("instructions", "questions", "items", "data")
 
@@ -236,35 +231,22 @@ def _outside_strings(text: str) -> Iterator[tuple[int, str]]:
             yield i, ch  # the opening quote too, so a caller sees where a string stands
 
 
-def _outside_spans(text: str) -> list[tuple[int, int]]:
-    """The ``[start, end)`` stretches of ``text`` outside JSON strings: the characters
-    :func:`_outside_strings` yields, found by the regex engine rather than one Python step
-    per character (that loop was a tenth of the generation stage's CPU, issue 17). Each
-    stretch but the last ends with the opening quote of the string after it."""
-    spans = []
-    pos, size = 0, len(text)
-    while pos < size:
-        quote = text.find('"', pos)
-        if quote < 0:
-            spans.append((pos, size))
-            break
-        spans.append((pos, quote + 1))
-        match = _STRING_REST.match(text, quote + 1)
-        pos = match.end() if match else size  # the pattern matches at every position
-    return spans
-
-
 def _drop_trailing_commas(text: str) -> str:
     """``text`` without commas that stand before a closing bracket (outside strings)."""
-    drop = [
-        m.start()
-        for start, end in _outside_spans(text)
-        for m in _TRAILING_COMMA.finditer(text, start, end)
-    ]
-    if not drop:
-        return text
-    bounds = [-1, *drop, len(text)]
-    return "".join(text[a + 1 : b] for a, b in itertools.pairwise(bounds))
+    if not _TRAILING_COMMA.search(text):
+        return text  # no such comma anywhere, so none outside strings: the usual reply
+    drop: set[int] = set()
+    last_comma: int | None = None
+    for i, ch in _outside_strings(text):
+        if ch == ",":
+            last_comma = i
+        elif ch in "}]":
+            if last_comma is not None:
+                drop.add(last_comma)
+            last_comma = None
+        elif not ch.isspace():
+            last_comma = None
+    return "".join(ch for i, ch in enumerate(text) if i not in drop) if drop else text
 
 
 def _unfenced(text: str) -> str:
@@ -277,13 +259,16 @@ def _unfenced(text: str) -> str:
     return text
 
 
-def _starts(text: str) -> list[int]:
-    starts: list[int] = []
-    for start, end in _outside_spans(text):
-        starts.extend(m.start() for m in _OPENING.finditer(text, start, end))
-        if len(starts) >= _MAX_STARTS:
-            break
-    return starts[:_MAX_STARTS]
+def _starts(text: str) -> Iterator[int]:
+    """The first :data:`_MAX_STARTS` ``{`` / ``[`` outside strings, found as they are asked
+    for: the first one usually opens the reply's JSON, and the rest of the text is not read."""
+    found = 0
+    for i, ch in _outside_strings(text):
+        if ch in "{[":
+            yield i
+            found += 1
+            if found == _MAX_STARTS:
+                return
 
 
 def extract_json(text: str) -> Any:
