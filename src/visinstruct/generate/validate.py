@@ -33,7 +33,7 @@ from visinstruct.generate.fields import (
 )
 from visinstruct.generate.parse import RawItem
 from visinstruct.records import KINDS, Kind, Language
-from visinstruct.seeds._text import canonical, trigrams
+from visinstruct.seeds._text import canonical, jaccard_from, trigrams
 
 __all__ = [
     "CHECKS",
@@ -290,19 +290,11 @@ def _seed_copy(question: str, seeds: Sequence[str], threshold: float) -> str | N
 
     The same verdict as ``trigram_jaccard(canonical(question), canonical(seed)) >= threshold``
     (tests/generate/test_validate.py), cheaper: the seeds' trigrams are cached, and a pair
-    whose set sizes alone cap the similarity below the threshold is skipped, since the
-    intersection is at most the smaller set and the union at least the larger one (division
-    rounds monotonically, so the float bound holds too).
+    whose set sizes alone keep it below the threshold is not intersected (:func:`jaccard_from`).
     """
     mine = trigrams(canonical(question))
-    size = len(mine)
     for seed in seeds:
-        theirs = _seed_trigrams(seed)
-        other = len(theirs)
-        if min(size, other) / max(size, other) < threshold:
-            continue
-        common = len(mine & theirs)
-        if common / (size + other - common) >= threshold:
+        if jaccard_from(mine, _seed_trigrams(seed), threshold) >= threshold:
             return seed
     return None
 
