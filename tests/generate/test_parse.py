@@ -18,6 +18,7 @@ from visinstruct.generate import (
     parse_reply,
     split_options,
 )
+from visinstruct.generate.parse import _drop_trailing_commas, _outside_strings, _starts
 from visinstruct.generate.validate import ItemProblem, length_units, word_units
 
 COUNTS = {"judgement": 4, "multiple_choice": 2, "long_vqa": 1, "short_vqa": 2}
@@ -150,3 +151,45 @@ def test_no_json_value_crashes_the_readers(value: object) -> None:
 def test_no_text_crashes_split_options(text: str) -> None:
     for option in split_options(text):
         assert isinstance(option, str)
+
+
+# -- the JSON scanner: its shortcuts against the plain per-character walk --------------------
+
+_SCANNED = st.text(alphabet=st.sampled_from('{}[]",\\ \n\t\u3000\u2028ab:'), max_size=80) | st.text(
+    max_size=80
+)
+
+
+def _reference_drop_trailing_commas(text: str) -> str:
+    drop: set[int] = set()
+    last_comma: int | None = None
+    for i, ch in _outside_strings(text):
+        if ch == ",":
+            last_comma = i
+        elif ch in "}]":
+            if last_comma is not None:
+                drop.add(last_comma)
+            last_comma = None
+        elif not ch.isspace():
+            last_comma = None
+    return "".join(ch for i, ch in enumerate(text) if i not in drop)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_SCANNED)
+def test_json_scanner_matches_the_per_character_walk(text: str) -> None:
+    assert _drop_trailing_commas(text) == _reference_drop_trailing_commas(text)
+    assert list(_starts(text)) == [i for i, ch in _outside_strings(text) if ch in "{["][:64]
+
+
+def test_json_scanner_keeps_commas_inside_strings_and_after_escapes() -> None:
+    text = '[{"a": "x,]", "b": "q\\",]",}, ]'
+    assert _drop_trailing_commas(text) == '[{"a": "x,]", "b": "q\\",]"} ]'
+    assert list(_starts('"{" [ "\\"[" {')) == [4, 12]
+    broken = '["a\\\n", {"b": 1,},'  # an escaped line break, a reply cut off in a string
+    assert _drop_trailing_commas(broken) == '["a\\\n", {"b": 1},'
+    assert list(_starts(broken + ' "x\\')) == [0, 8]
+
+
+def test_json_scanner_offers_at_most_64_starts() -> None:
+    assert list(_starts("[" * 100)) == list(range(64))

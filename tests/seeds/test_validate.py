@@ -5,11 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seeds.seedfiles import domain_data, write_domain
 from visinstruct.errors import InputError
 from visinstruct.seeds import Problem, validate_file, validate_path
-from visinstruct.seeds._text import canonical, normalise, placeholder_errors, trigram_jaccard
+from visinstruct.seeds._text import (
+    NEAR_DUPLICATE_JACCARD,
+    canonical,
+    normalise,
+    placeholder_errors,
+    skeleton,
+    trigram_jaccard,
+)
+from visinstruct.seeds.validate import _compare, _Forms
 
 
 def _problems(tmp_path: Path, data: dict[str, object], stem: str | None = None) -> list[Problem]:
@@ -187,3 +197,17 @@ def test_validate_path_reports_an_empty_folder_and_rejects_a_missing_one(tmp_pat
     assert [p.code for p in validate_path(tmp_path).problems] == ["empty"]
     with pytest.raises(InputError, match="no such seed file"):
         validate_path(tmp_path / "missing")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab <>/图的 ", max_size=14), st.text(alphabet="ab <>/图的 ", max_size=14))
+def test_near_duplicate_verdicts_match_the_plain_scores(a: str, b: str) -> None:
+    found = _compare(_Forms.of(a), _Forms.of(b), "entry 1")
+    norm_a, norm_b, canon_a, canon_b = normalise(a), normalise(b), canonical(a), canonical(b)
+    score = max(trigram_jaccard(norm_a, norm_b), trigram_jaccard(canon_a, canon_b))
+    if a == b or norm_a == norm_b or skeleton(a) == skeleton(b) or canon_a == canon_b:
+        assert found is not None
+    elif score >= NEAR_DUPLICATE_JACCARD:
+        assert found == ("near_duplicate", f"near-duplicate of entry 1 (similarity {score:.2f})")
+    else:
+        assert found is None

@@ -53,6 +53,8 @@ _LINE_LABEL = re.compile(r"(?m)^[ \t>#*_-]*([QCAqca])(\d{1,3})[ \t*_]*[:：][ \t
 _FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n?")
 _PSEUDO_KEY = re.compile(r"[{,\[]\s*'[^'\n]{1,40}'\s*:")
 _PSEUDO_QUESTION = re.compile(r"'question'\s*:", re.IGNORECASE)
+# A comma with nothing but whitespace before a closing bracket (``\s`` is ``str.isspace``).
+_TRAILING_COMMA = re.compile(r",\s*[}\]]")
 _STRUCTURE = re.compile(r"\[\s*[{\[\]]|\{\s*[\"'}]|\[\s*'")
 _LIST_KEYS = ("instructions", "questions", "items", "data")
 
@@ -231,6 +233,8 @@ def _outside_strings(text: str) -> Iterator[tuple[int, str]]:
 
 def _drop_trailing_commas(text: str) -> str:
     """``text`` without commas that stand before a closing bracket (outside strings)."""
+    if not _TRAILING_COMMA.search(text):
+        return text  # no such comma anywhere, so none outside strings: the usual reply
     drop: set[int] = set()
     last_comma: int | None = None
     for i, ch in _outside_strings(text):
@@ -255,8 +259,16 @@ def _unfenced(text: str) -> str:
     return text
 
 
-def _starts(text: str) -> list[int]:
-    return [i for i, ch in _outside_strings(text) if ch in "{["][:_MAX_STARTS]
+def _starts(text: str) -> Iterator[int]:
+    """The first :data:`_MAX_STARTS` ``{`` / ``[`` outside strings, found as they are asked
+    for: the first one usually opens the reply's JSON, and the rest of the text is not read."""
+    found = 0
+    for i, ch in _outside_strings(text):
+        if ch in "{[":
+            yield i
+            found += 1
+            if found == _MAX_STARTS:
+                return
 
 
 def extract_json(text: str) -> Any:

@@ -10,6 +10,7 @@ requested counts and the Yes/No balance of a judgement set.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +33,7 @@ from visinstruct.generate.fields import (
 )
 from visinstruct.generate.parse import RawItem
 from visinstruct.records import KINDS, Kind, Language
-from visinstruct.seeds._text import canonical, trigram_jaccard
+from visinstruct.seeds._text import canonical, jaccard_from, trigrams
 
 __all__ = [
     "CHECKS",
@@ -203,9 +204,15 @@ def check_leakage(item: _Item) -> None:
     """Phrases that refer to the pipeline's inputs instead of the picture."""
     text = " ".join([item.raw.question, item.raw.answer, *(item.raw.choices or ())])
     folded = " ".join(text.split()).casefold()
-    for phrase in (*LEAK_PHRASES, *item.rules.leak_phrases):
-        if phrase and " ".join(phrase.split()).casefold() in folded:
+    for phrase, needle in _leak_needles(item.rules.leak_phrases):
+        if needle in folded:
             raise ItemProblem("leakage", f"refers to the pipeline's inputs ({phrase!r})")
+
+
+@functools.lru_cache(maxsize=64)
+def _leak_needles(extra: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each leak phrase with its folded form, folded once per rule set rather than per item."""
+    return tuple((p, " ".join(p.split()).casefold()) for p in (*LEAK_PHRASES, *extra) if p)
 
 
 def check_language(item: _Item) -> None:
@@ -271,10 +278,23 @@ def infer_kind(item: RawItem, expected: Kind | None = None) -> Kind:
     return expected
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _seed_trigrams(seed: str) -> frozenset[str]:
+    """A seed question's trigrams, computed once per seed text: every item of every unit is
+    compared with its unit's seeds, and a run's seeds come from one bank of a few thousand."""
+    return frozenset(trigrams(canonical(seed)))
+
+
 def _seed_copy(question: str, seeds: Sequence[str], threshold: float) -> str | None:
-    mine = canonical(question)
+    """The first seed whose canonical trigram Jaccard with ``question`` reaches ``threshold``.
+
+    The same verdict as ``trigram_jaccard(canonical(question), canonical(seed)) >= threshold``
+    (tests/generate/test_validate.py), cheaper: the seeds' trigrams are cached, and a pair
+    whose set sizes alone keep it below the threshold is not intersected (:func:`jaccard_from`).
+    """
+    mine = trigrams(canonical(question))
     for seed in seeds:
-        if trigram_jaccard(mine, canonical(seed)) >= threshold:
+        if jaccard_from(mine, _seed_trigrams(seed), threshold) >= threshold:
             return seed
     return None
 

@@ -14,10 +14,12 @@ __all__ = [
     "canonical",
     "first_cjk",
     "has_cjk_ideograph",
+    "jaccard_from",
     "normalise",
     "placeholder_errors",
     "skeleton",
     "trigram_jaccard",
+    "trigrams",
 ]
 
 # Character trigrams alone let the commonest trivial rewordings through ("the photo" -> "this
@@ -66,22 +68,26 @@ _CJK_EXTRA_RANGES = (
 )
 
 
-def _in(ranges: tuple[tuple[int, int], ...], char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in ranges)
+def _char_class(*ranges: tuple[int, int]) -> re.Pattern[str]:
+    """One character of ``ranges``: the regex engine tests a whole seed file's text at C
+    speed, where a Python test per character was a tenth of loading the bank."""
+    inside = "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges)
+    return re.compile(f"[{inside}]")
+
+
+_IDEOGRAPH = _char_class(*_IDEOGRAPH_RANGES)
+_CJK = _char_class(*_IDEOGRAPH_RANGES, *_CJK_EXTRA_RANGES)
 
 
 def has_cjk_ideograph(text: str) -> bool:
     """Whether ``text`` holds at least one Chinese character (what makes a ``zh`` entry)."""
-    return any(_in(_IDEOGRAPH_RANGES, c) for c in text)
+    return _IDEOGRAPH.search(text) is not None
 
 
 def first_cjk(text: str) -> str | None:
     """The first CJK ideograph, kana, hangul, CJK or full-width punctuation mark, if any."""
-    for char in text:
-        if _in(_IDEOGRAPH_RANGES, char) or _in(_CJK_EXTRA_RANGES, char):
-            return char
-    return None
+    found = _CJK.search(text)
+    return found.group() if found else None
 
 
 def placeholder_errors(text: str) -> list[str]:
@@ -118,11 +124,26 @@ def _slot_errors(content: str, start: int) -> list[str]:
     return []
 
 
+class _Blanking(dict[int, int]):
+    """A :meth:`str.translate` table turning punctuation, symbols and separators (Unicode
+    categories P*, S*, Z*) into spaces, filled one character at a time as text shows it:
+    looking each character's category up on every call was a third of the validator's seed
+    check (bench/RESULTS.md, issue 17), and a table of all code points would cost more to
+    build than a run spends."""
+
+    def __missing__(self, code: int) -> int:
+        value = 0x20 if unicodedata.category(chr(code))[0] in "PSZ" else code
+        self[code] = value
+        return value
+
+
+_BLANKING = _Blanking()
+
+
 def normalise(text: str) -> str:
     """Case-, punctuation- and spacing-insensitive form used to compare two questions."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = [" " if unicodedata.category(c)[0] in "PSZ" else c for c in folded]
-    return " ".join("".join(kept).split())
+    return " ".join(folded.translate(_BLANKING).split())
 
 
 def skeleton(text: str) -> str:
@@ -146,7 +167,8 @@ def canonical(text: str) -> str:
     return joined
 
 
-def _trigrams(text: str) -> set[str]:
+def trigrams(text: str) -> set[str]:
+    """The character trigrams :func:`trigram_jaccard` compares (a short string is its own)."""
     if len(text) < 3:
         return {text}
     return {text[i : i + 3] for i in range(len(text) - 2)}
@@ -154,6 +176,22 @@ def _trigrams(text: str) -> set[str]:
 
 def trigram_jaccard(a: str, b: str) -> float:
     """Jaccard similarity of the character trigrams of two already normalised strings."""
-    ga, gb = _trigrams(a), _trigrams(b)
+    ga, gb = trigrams(a), trigrams(b)
     union = ga | gb
     return len(ga & gb) / len(union) if union else 1.0
+
+
+def jaccard_from(
+    ga: frozenset[str] | set[str], gb: frozenset[str] | set[str], floor: float
+) -> float:
+    """:func:`trigram_jaccard` of two strings given their :func:`trigrams`, or 0.0 when the set
+    sizes alone put it below ``floor`` (the intersection is at most the smaller set, the union
+    at least the larger, and division rounds monotonically): a caller comparing with ``floor``
+    reaches the same verdict without intersecting sets that cannot be that alike."""
+    small, large = (len(ga), len(gb)) if len(ga) <= len(gb) else (len(gb), len(ga))
+    if not large:
+        return 1.0  # two empty sets, as trigram_jaccard has it
+    if small / large < floor:
+        return 0.0
+    common = len(ga & gb)
+    return common / (small + large - common)

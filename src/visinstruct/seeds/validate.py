@@ -167,10 +167,14 @@ class _Forms:
     norm: str
     skel: str
     canon: str
+    norm_grams: frozenset[str]
+    canon_grams: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> _Forms:
-        return cls(text, _text.normalise(text), _text.skeleton(text), _text.canonical(text))
+        norm, canon = _text.normalise(text), _text.canonical(text)
+        grams = frozenset(_text.trigrams(norm)), frozenset(_text.trigrams(canon))
+        return cls(text, norm, _text.skeleton(text), canon, *grams)
 
 
 def _duplicate_problems(
@@ -202,8 +206,12 @@ def _compare(a: _Forms, b: _Forms, earlier: str) -> tuple[ProblemCode, str] | No
     if a.canon == b.canon:
         msg = "differs only in articles, fillers or words like image/picture"
         return "near_duplicate", f"near-duplicate of {earlier} ({msg})"
-    score = max(_text.trigram_jaccard(a.norm, b.norm), _text.trigram_jaccard(a.canon, b.canon))
-    if score >= _text.NEAR_DUPLICATE_JACCARD:
+    floor = _text.NEAR_DUPLICATE_JACCARD  # a pair that cannot reach it is not intersected
+    score = max(
+        _text.jaccard_from(a.norm_grams, b.norm_grams, floor),
+        _text.jaccard_from(a.canon_grams, b.canon_grams, floor),
+    )
+    if score >= floor:
         return "near_duplicate", f"near-duplicate of {earlier} (similarity {score:.2f})"
     return None
 
