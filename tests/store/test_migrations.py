@@ -14,7 +14,7 @@ DATA = Path(__file__).parent / "data"
 def _old_project(tmp_path: Path) -> Path:
     root = tmp_path / "old"
     root.mkdir()
-    shutil.copy(DATA / "schema_0006_demo.db", root / "visinstruct.db")
+    shutil.copy(DATA / "schema_0006_demo.sqlite", root / "visinstruct.db")
     shutil.copy(DATA / "schema_0006_demo.yaml", root / "visinstruct.yaml")
     return root
 
