@@ -145,3 +145,20 @@ def test_multi_round_conversations(project: Project) -> None:
 def test_unknown_format_is_named(project: Project) -> None:
     with pytest.raises(InputError, match="'csv'"):
         project.export(["csv"])
+
+
+def test_all_formats_skips_a_format_whose_extra_is_missing(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    reports = project.export(["llava", "parquet"], skip_unavailable=True)
+    (skipped,) = [r for r in reports if r.skipped]
+    assert skipped.format == "parquet" and "pip install 'visinstruct[parquet]'" in skipped.skipped
+    assert any(r.format == "llava" and r.records for r in reports)
+    with pytest.raises(InputError, match=r"parquet export cannot be written: it needs pyarrow"):
+        project.export(["parquet"])

@@ -9,6 +9,7 @@ and only a complete run replaces it (two renames), and the card lists exactly wh
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -26,7 +27,7 @@ from visinstruct.export.source import ExportSource
 from visinstruct.export.stats import compute_stats
 from visinstruct.export.vlmevalkit import NEEDS_TEST, write_vlmevalkit
 
-__all__ = ["KEPT_FILES", "NEEDS_SPLIT", "WRITERS", "write_export"]
+__all__ = ["KEPT_FILES", "NEEDS_EXTRA", "NEEDS_SPLIT", "WRITERS", "write_export"]
 
 WRITERS: dict[str, Callable[[ExportSource, Path], list[ExportReport]]] = {
     "llava": write_llava,
@@ -58,13 +59,20 @@ def _check_ours(out: Path) -> None:
     )
 
 
+NEEDS_EXTRA = {"parquet": ("pyarrow", "it needs pyarrow: pip install 'visinstruct[parquet]'")}
+"""Formats written with an optional package: (module, what to install)."""
+
+
 def _unavailable(source: ExportSource, formats: Sequence[str], out: Path) -> list[ExportReport]:
+    """Reports for the formats this project or this installation cannot write, with why."""
     present = source.split_names() or ["train"]
-    return [
-        ExportReport(f, NEEDS_SPLIT[f], out, 0, 0, skipped=NEEDS_TEST)
-        for f in formats
-        if f in NEEDS_SPLIT and NEEDS_SPLIT[f] not in present
-    ]
+    skipped = []
+    for f in formats:
+        if f in NEEDS_SPLIT and NEEDS_SPLIT[f] not in present:
+            skipped.append(ExportReport(f, NEEDS_SPLIT[f], out, 0, 0, skipped=NEEDS_TEST))
+        elif f in NEEDS_EXTRA and importlib.util.find_spec(NEEDS_EXTRA[f][0]) is None:
+            skipped.append(ExportReport(f, "-", out, 0, 0, skipped=NEEDS_EXTRA[f][1]))
+    return skipped
 
 
 def _swap(tmp: Path, out: Path) -> None:
@@ -87,7 +95,8 @@ def write_export(
     out = out.resolve()
     skipped = _unavailable(source, formats, out)
     if skipped and not skip_unavailable:
-        raise InputError(f"the {skipped[0].format} export cannot be written: {NEEDS_TEST}")
+        first = skipped[0]
+        raise InputError(f"the {first.format} export cannot be written: {first.skipped}")
     _check_ours(out)
     tmp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
