@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent
 LATENCY = 0.3
-STAGES = ("echo", "generate")
+STAGES = ("echo", "generate", "caption")
 
 
 def _free_port() -> int:
@@ -53,6 +53,7 @@ def _free_port() -> int:
 
 
 def client(args: argparse.Namespace) -> dict[str, Any]:
+    from visinstruct.caption import CaptionStage
     from visinstruct.config import ModelSpec, ProjectConfig, Role
     from visinstruct.executors import LocalExecutor, WorkUnit
     from visinstruct.generate import GenerateStage
@@ -119,8 +120,11 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
         store = Store(Path(tmp) / "bench.db")
         for i in range(args.calls):  # the images the captions belong to (setup, not timed)
             key = f"img{i:07d}"
+            path = f"/nonexistent/{key}.jpg"
+            if args.stage == "caption":  # the real stage reads and encodes a real file
+                path = _bench_picture(Path(tmp), i)
             image = ImageRecord(
-                id=key, path=f"/nonexistent/{key}.jpg", domain="landmark", width=8, height=8,
+                id=key, path=path, domain="landmark", width=320, height=240,
                 format="JPEG", bytes=100, phash="0" * 16, source="bench",
             )  # fmt: skip
             store.record_image(image, 100, 0.0)
@@ -130,6 +134,8 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
         stage: ModelStage
         if args.stage == "generate":
             stage = GenerateStage(config, store, backend)
+        elif args.stage == "caption":
+            stage = CaptionStage(config, store, backend)
         else:
             stage = EchoStage(config, store, backend)
 
@@ -163,6 +169,16 @@ def client(args: argparse.Namespace) -> dict[str, Any]:
         "ledger_calls": totals.calls,
         "flushes": stage.writer.flushes,
     }
+
+
+def _bench_picture(folder: Path, i: int) -> str:
+    """A small distinct JPEG (320 × 240) for the caption stage to read and encode."""
+    from PIL import Image
+
+    path = folder / f"pic{i:07d}.jpg"
+    colour = ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256)
+    Image.new("RGB", (320, 240), colour).save(path, quality=85)
+    return str(path)
 
 
 def _store_caption(store: Any, config: Any, image_id: str) -> None:
