@@ -22,7 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# tests/collect directly: bench/collect.py would shadow a "collect" package
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "collect")]
+
+from dedupkit import reference_pass  # noqa: E402  (the oracle the tests use)
 
 
 def hashes(n: int, seed: int = 0) -> list[str]:
@@ -60,21 +63,8 @@ def _vectorised(
 def _band_index(
     phashes: list[str], kept: int, order: list[int]
 ) -> tuple[list[int], dict[int, tuple[int, int]], float]:
-    from visinstruct.collect.dedup import BandIndex
-    from visinstruct.collect.phash import colour_of, hash_int
-
     start = time.perf_counter()
-    index: BandIndex[int] = BandIndex(8, len(phashes))
-    for n in range(kept):
-        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
-    stayed, joined = [], {}
-    for n in order:
-        match = index.nearest(hash_int(phashes[n]), colour_of(phashes[n]))
-        if match is not None:
-            joined[n] = (match.key, match.distance)
-            continue
-        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
-        stayed.append(n)
+    stayed, joined = reference_pass(phashes, kept, order, 8)
     return stayed, joined, time.perf_counter() - start
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from collect.corpus import picture
+from collect.dedupkit import reference_pass
 from visinstruct.collect.dedup import BandIndex, bands_for
 from visinstruct.collect.phash import hamming
 from visinstruct.config import ProjectConfig
@@ -175,26 +176,6 @@ def _planted_hashes(n: int, seed: int) -> list[str]:
     return out[:n]
 
 
-def _reference_pass(
-    phashes: list[str], kept: int, order: list[int], distance: int
-) -> tuple[list[int], dict[int, tuple[int, int]]]:
-    """The one-query-at-a-time pass collect ran before (BandIndex), as the oracle."""
-    from visinstruct.collect.phash import colour_of, hash_int
-
-    index: BandIndex[int] = BandIndex(distance, len(phashes))
-    for n in range(kept):
-        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
-    stayed, joined = [], {}
-    for n in order:
-        match = index.nearest(hash_int(phashes[n]), colour_of(phashes[n]))
-        if match is not None:
-            joined[n] = (match.key, match.distance)
-            continue
-        index.add(hash_int(phashes[n]), n, colour_of(phashes[n]))
-        stayed.append(n)
-    return stayed, joined
-
-
 @pytest.mark.parametrize(("n", "distance"), [(20_000, 8), (3_000, 4), (500, 12), (400, 0)])
 def test_vectorised_pass_gives_the_same_clusters_as_the_band_index(n: int, distance: int) -> None:
     from visinstruct.collect.dedup import leader_pass, pack_hashes
@@ -202,7 +183,7 @@ def test_vectorised_pass_gives_the_same_clusters_as_the_band_index(n: int, dista
     phashes = _planted_hashes(n, seed=n + distance)
     kept = n // 10  # images of an earlier run
     order = sorted(range(kept, n), key=lambda i: (-(i * 7919 % 13), i))  # a keep-rule order
-    expected_stayed, expected_joined = _reference_pass(phashes, kept, order, distance)
+    expected_stayed, expected_joined = reference_pass(phashes, kept, order, distance)
     joined: dict[int, tuple[int, int]] = {}
 
     def demote(image: int, leader: int, gap: int) -> bool:
