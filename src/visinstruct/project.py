@@ -339,15 +339,15 @@ class Project:
         """What is done, failed and pending per stage, what the calls cost, what the dataset
         holds and what in it is stale against the current settings."""
         totals = self.store.call_totals()
+        stages = self.stage_status()  # counted once: the stale part reads the same rows
         return {
             "project": str(self.root),
             "stages": {
-                s.stage: {"done": s.done, "failed": s.failed, "pending": s.pending}
-                for s in self.stage_status()
+                s.stage: {"done": s.done, "failed": s.failed, "pending": s.pending} for s in stages
             },
             "instructions": self.store.count_scope(self.scope()),
             "generation": self.generation_yield(),
-            "stale": self.staleness(),
+            "stale": self.staleness(stages),
             "versions": [v["name"] for v in self.store.versions()],
             "rejections": self.store.rejection_counts(),
             "calls": {
@@ -394,7 +394,7 @@ class Project:
             out["unattributed_refusals"] = unkinded
         return out
 
-    def staleness(self) -> dict[str, Any]:
+    def staleness(self, stages: list[StageStatus] | None = None) -> dict[str, Any]:
         """What in the live dataset was made under settings other than the current ones, and
         what a rerun would redo. Editing a setting never empties the dataset: it goes on
         holding the last completed generation until a run under the new settings completes."""
@@ -414,7 +414,7 @@ class Project:
             if config_hash is not None and other:
                 note = f"{other} of {total} image × language groups {why}"
                 stale[part] = {"image_languages": other, "of": total, "note": note}
-        for row in self.stage_status():
+        for row in self.stage_status() if stages is None else stages:
             if row.stage in ("caption", "generate") and row.pending:
                 stale.setdefault("pending", {})[row.stage] = row.pending
         return stale
