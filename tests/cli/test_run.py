@@ -210,3 +210,15 @@ def test_generation_reports_asked_versus_kept_per_kind(tmp_path: Path) -> None:
     assert status["generation"]["multiple_choice"] == {
         "asked": 4, "kept": 4, "refused": 0, "top_reasons": {},
     }  # fmt: skip
+
+
+def test_a_run_that_produces_nothing_exits_non_zero_and_says_why(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    (images / "landmark").mkdir(parents=True)
+    (images / "landmark" / "broken.jpg").write_bytes(b"\xff\xd8 not a picture")
+    project = tmp_path / "project"
+    with FakeOpenAIServer(engine_responder, api_key=KEY) as server:
+        result = _cli("run", str(images), "--out", str(project), "--model", "m", env=_env(server))
+        assert server.requests == []  # nothing to pay for
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no usable image" in result.stderr and "1 rejected" in result.stderr

@@ -219,11 +219,25 @@ def run(
                 f"{report.unchanged} unchanged",
                 highlight=False,
             )
+            if project.store.count_images() == 0:
+                reasons = ", ".join(
+                    f"{r} ×{n}" for r, n in project.store.rejection_counts().items()
+                )
+                raise click.ClickException(
+                    f"no usable image to work on: {report.rejected} rejected"
+                    + (f" ({reasons})" if reasons else "")
+                    + "; `visinstruct status --rejected` lists them. Nothing was sent to a model."
+                )
             ocr_step(project, err)
             _run_model_stage(project, "caption", retry_failed)
             _run_model_stage(project, "generate", retry_failed)
             verify_step(project, retry_failed)
             reports = project.export(formats)
+            if not any(r.records for r in reports):
+                raise click.ClickException(
+                    "the run produced no instruction to export (see `visinstruct status`: "
+                    "failed units, refusal reasons and what verification dropped)"
+                )
             status = project.status()
             export_dir = project.config.export.dir
             print_explain(err, explain(project))
