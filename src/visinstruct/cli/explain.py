@@ -85,7 +85,9 @@ def print_explain(out: Console, data: dict[str, Any], *, every_rejected: bool = 
         if every_rejected:
             out.print(f"rejected {group['count']}: {escape(kind)}", highlight=False)
             for f in group["files"]:
-                out.print(f"  {escape(f['path'])}: {escape(f['reason'])}", highlight=False)
+                # One line per file, never wrapped: the list is for grep and copy-paste.
+                line = f"  {escape(f['path'])}: {escape(f['reason'])}"
+                out.print(line, highlight=False, soft_wrap=True)
         else:
             shown = escape(", ".join(names) + tail)
             out.print(f"rejected {group['count']}: {escape(kind)} ({shown})", highlight=False)
